@@ -1,0 +1,71 @@
+"""create_app(settings): the one way to build the application. Pure: no env
+reads, no I/O until the app starts (resources open in cleanup contexts)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from . import keys
+from .api import setup_api
+from .auth.middleware import auth_middleware
+from .db.engine import make_engine, make_session_factory
+from .edge import error_middleware, security_headers_middleware
+from .health import setup_health
+from .ingest.ingestor import Ingestor
+from .ingest.sites import SiteDirectory
+from .ingest_routes import setup_ingest
+from .player import setup_dashboard
+from .secret import load_or_create_secret
+from .settings import Settings
+from .storage import open_blob_store
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(
+        middlewares=[security_headers_middleware, error_middleware, auth_middleware],
+        client_max_size=settings.max_frame_bytes,
+    )
+    app[keys.SETTINGS] = settings
+    app.cleanup_ctx.append(_secret)
+    app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_blob_store)
+    app.cleanup_ctx.append(_ingestor)
+    setup_health(app)
+    setup_ingest(app)
+    setup_api(app)
+    setup_dashboard(app)
+    return app
+
+
+async def _secret(app: web.Application) -> AsyncIterator[None]:
+    app[keys.SECRET] = await load_or_create_secret(app[keys.SETTINGS])
+    yield
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    engine = make_engine(app[keys.SETTINGS].effective_database_url)
+    app[keys.DB_ENGINE] = engine
+    app[keys.DB] = make_session_factory(engine)
+    app[keys.SITES] = SiteDirectory(app[keys.DB])
+    yield
+    await engine.dispose()
+
+
+async def _blob_store(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    store = open_blob_store(
+        settings.effective_storage_url, s3_endpoint_url=settings.s3_endpoint_url
+    )
+    app[keys.BLOBS] = store
+    yield
+    await store.close()
+
+
+async def _ingestor(app: web.Application) -> AsyncIterator[None]:
+    ingestor = Ingestor(app[keys.SETTINGS], app[keys.DB], app[keys.BLOBS])
+    await ingestor.start()
+    app[keys.INGESTOR] = ingestor
+    yield
+    await ingestor.close()

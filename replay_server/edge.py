@@ -1,0 +1,68 @@
+"""The HTTP edge: domain errors become JSON (or HTML) error responses here, and
+security headers are added to every response."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from .errors import ReplayError
+
+log = logging.getLogger(__name__)
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; frame-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'self'"
+)
+
+
+def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
+    return {"error": {"code": code, "message": message}}
+
+
+def wants_html(request: web.Request) -> bool:
+    path = request.path
+    if path.startswith(("/api/", "/ingest/")):
+        return False
+    return "text/html" in request.headers.get("Accept", "")
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ReplayError as e:
+        return _error_response(request, e.http_status, e.code, e.message)
+    except web.HTTPException as e:
+        if e.status < 400 or e.empty_body:
+            raise
+        code = e.reason.lower().replace(" ", "_")
+        return _error_response(request, e.status, code, e.text or e.reason)
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _error_response(request, 500, "server_error", "internal server error")
+
+
+def _error_response(request: web.Request, status: int, code: str, message: str) -> web.Response:
+    if wants_html(request):
+        from .player.render import render_error
+
+        return render_error(request, status, message)
+    return web.json_response(error_body(code, message), status=status)
+
+
+@web.middleware
+async def security_headers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await handler(request)
+    if response.prepared:  # WebSockets and streamed bodies: headers already sent
+        return response
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if not request.path.startswith("/ingest/") and request.path != "/recorder.js":
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Frame-Options", "DENY")
+    return response

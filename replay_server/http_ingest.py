@@ -1,0 +1,71 @@
+"""HTTP fallback `POST /ingest/batch`: the same protocol as the WebSocket, one
+request at a time (sendBeacon at pagehide, networks that block WebSockets)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from . import keys
+from .errors import InvalidMessage
+from .ingest.connection import RecorderConnection
+from .ingest.sites import normalise_origin
+from .protocol import decode_http_body, parse_batch, parse_hello
+from .ws_recorder import ingest_limits
+
+MAX_BATCHES_PER_REQUEST = 1000
+
+
+async def ingest_batch(request: web.Request) -> web.Response:
+    limits = ingest_limits(request)
+    body = await request.read()
+    payload = decode_http_body(body, request.content_type, limits)
+    hello_raw, batches_raw = payload.get("hello"), payload.get("batches", [])
+    if not isinstance(hello_raw, dict):
+        raise InvalidMessage("body needs a hello map", code="hello_required")
+    if not isinstance(batches_raw, list) or len(batches_raw) > MAX_BATCHES_PER_REQUEST:
+        raise InvalidMessage("batches must be an array of at most 1000")
+    hello = parse_hello(hello_raw)
+    batches = [parse_batch(_as_map(b), limits) for b in batches_raw]
+    origin = request.headers.get("Origin")
+    conn = RecorderConnection(
+        sites=request.app[keys.SITES],
+        ingestor=request.app[keys.INGESTOR],
+        limits=limits,
+        origin=origin,
+        user_agent=request.headers.get("User-Agent", ""),
+    )
+    try:
+        welcome = await conn.on_hello(hello)
+        acked = welcome["acked"]
+        for batch in sorted(batches, key=lambda b: b.seq):
+            if not conn.refused:
+                acked = (await conn.on_batch(batch))["seq"]
+    finally:
+        await conn.close()
+    response = web.json_response({"acked": acked, "config": welcome["config"]})
+    _allow_origin(response, origin)
+    return response
+
+
+async def ingest_preflight(request: web.Request) -> web.Response:
+    response = web.Response(status=204)
+    _allow_origin(response, request.headers.get("Origin"))
+    response.headers["Access-Control-Allow-Methods"] = "POST"
+    response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+    response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+def _allow_origin(response: web.Response, origin: str | None) -> None:
+    # No credentials are involved; the site's origin check happened in on_hello.
+    if origin and normalise_origin(origin):
+        response.headers["Access-Control-Allow-Origin"] = normalise_origin(origin)
+        response.headers["Vary"] = "Origin"
+
+
+def _as_map(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InvalidMessage("each batch must be a map")
+    return value

@@ -1,0 +1,73 @@
+"""One recorder connection's side of protocol v1, shared by the WebSocket
+endpoint and the HTTP fallback: hello, then batches, then bye."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ..errors import InvalidMessage
+from ..protocol import Batch, Bye, Hello, Limits, ack, parse_message, unpack_frame, welcome
+from .ingestor import Ingestor
+from .sites import SiteDirectory, SiteInfo
+from .state import SessionState
+
+
+class RecorderConnection:
+    def __init__(
+        self,
+        *,
+        sites: SiteDirectory,
+        ingestor: Ingestor,
+        limits: Limits,
+        origin: str | None,
+        user_agent: str,
+    ) -> None:
+        self._sites = sites
+        self._ingestor = ingestor
+        self.limits = limits
+        self._origin = origin
+        self._user_agent = user_agent
+        self.site: SiteInfo | None = None
+        self.hello: Hello | None = None
+        self.state: SessionState | None = None
+        self.refused = False
+        self._clock_offset_ms = 0
+
+    async def handle_frame(self, frame: bytes) -> list[dict[str, Any]]:
+        message = parse_message(unpack_frame(frame, self.limits), self.limits)
+        if isinstance(message, Hello):
+            return [await self.on_hello(message)]
+        if isinstance(message, Batch):
+            return [await self.on_batch(message)]
+        assert isinstance(message, Bye)
+        return []
+
+    async def on_hello(self, hello: Hello) -> dict[str, Any]:
+        if self.hello is not None:
+            raise InvalidMessage("hello was already sent on this connection")
+        site = await self._sites.by_key(hello.site)
+        site.check_origin(self._origin)
+        self.site, self.hello = site, hello
+        config = site.recorder_config()
+        if not config["record"]:
+            self.refused = True
+            return welcome(hello.sid, -1, config)
+        self.state = await self._ingestor.open(site.id, hello, self._user_agent)
+        self._clock_offset_ms = int(time.time() * 1000) - hello.clock
+        return welcome(hello.sid, self.state.acked_seq, config)
+
+    async def on_batch(self, batch: Batch) -> dict[str, Any]:
+        if self.hello is None or self.state is None:
+            if self.refused:
+                raise InvalidMessage("recording is off for this site", code="recording_refused")
+            raise InvalidMessage("hello must come first", code="hello_required")
+        if batch.page > self.hello.page:
+            raise InvalidMessage(f"batch of page {batch.page} on page {self.hello.page}")
+        acked = await self._ingestor.accept(self.state, batch, self._clock_offset_ms)
+        return ack(acked)
+
+    async def close(self) -> None:
+        state, self.state = self.state, None
+        if state is not None:
+            await self._ingestor.disconnected(state)

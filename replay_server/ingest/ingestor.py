@@ -1,0 +1,267 @@
+"""The ingestor: accepts validated batches, makes them durable in the spool
+before they are acked, cuts them into stored chunks, and reads a session's
+events back (stored chunks plus what is still in the spool)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+from sqlalchemy import select
+
+from ..db.engine import SessionFactory
+from ..db.models import Chunk
+from ..errors import InvalidMessage
+from ..protocol import Batch, Hello
+from ..settings import Settings
+from ..snapshot import validate_events
+from ..storage.base import BlobStore
+from .catalog import Catalog
+from .chunk_format import decode_chunk
+from .chunker import (
+    SpooledBatch,
+    build_chunks,
+    decode_spool_payload,
+    encode_spool_payload,
+)
+from .recovery import recover_spool
+from .spool import Spool
+from .state import PendingBatch, SessionState
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 1.0
+FINISH_SWEEP_SECONDS = 30.0
+EVICT_AFTER_SECONDS = 60.0
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Ingestor:
+    def __init__(self, settings: Settings, db: SessionFactory, blobs: BlobStore) -> None:
+        self.settings = settings
+        self.blobs = blobs
+        self.catalog = Catalog(db)
+        self._db = db
+        self.spool = Spool(settings.spool_dir, settings.spool_segment_bytes)
+        self.sessions: dict[str, SessionState] = {}
+        self._ticker: asyncio.Task[None] | None = None
+        self._cuts: set[asyncio.Task[None]] = set()
+
+    # -- life cycle ---------------------------------------------------------
+
+    async def start(self) -> None:
+        leftovers = self.spool.leftover_segments()
+        if leftovers:
+            await recover_spool(leftovers, self.catalog, self.blobs)
+        await self.spool.open()
+        self._ticker = asyncio.create_task(self._tick_loop(), name="ingest-ticker")
+
+    async def close(self) -> None:
+        """Cut every session's pending batches into chunks, then close the spool."""
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+        if self._cuts:
+            await asyncio.gather(*self._cuts, return_exceptions=True)
+        for state in list(self.sessions.values()):
+            try:
+                await self.cut(state)
+            except Exception:
+                log.exception(
+                    "could not chunk session %s at shutdown; the spool keeps it", state.sid
+                )
+        await self.spool.close()
+
+    # -- recording ------------------------------------------------------------
+
+    async def open(self, site_id: int, hello: Hello, user_agent: str) -> SessionState:
+        """A connection said hello: create or continue the session."""
+        cursor = await self.catalog.open_session(site_id, hello, user_agent, now_ms())
+        state = self.sessions.get(hello.sid)
+        if state is None:
+            state = SessionState(
+                sid=hello.sid,
+                site_id=site_id,
+                acked_seq=cursor.chunked_seq,
+                next_chunk_idx=cursor.next_chunk_idx,
+            )
+            self.sessions[hello.sid] = state
+        state.connections += 1
+        state.last_activity = time.monotonic()
+        return state
+
+    async def accept(self, state: SessionState, batch: Batch, clock_offset_ms: int) -> int:
+        """Make the batch durable (unless it already is) and return the acked seq."""
+        async with state.lock:
+            if batch.seq <= state.acked_seq:
+                return state.acked_seq  # a resend: acked again, stored once
+            if batch.seq > state.acked_seq + self.settings.max_seq_jump:
+                raise InvalidMessage(f"seq {batch.seq} jumps too far past {state.acked_seq}")
+            summary = validate_events(
+                batch.events,
+                now_ms=now_ms() - clock_offset_ms,
+                max_skew_ms=int(self.settings.max_clock_skew_seconds * 1000),
+            )
+            spooled = SpooledBatch(state.site_id, state.sid, batch.seq, batch.page, batch.events)
+            record = await self.spool.append(encode_spool_payload(spooled))
+            state.add_pending(
+                PendingBatch(
+                    record=record,
+                    seq=batch.seq,
+                    page=batch.page,
+                    first_ts=summary.first_ts,
+                    last_ts=summary.last_ts,
+                    event_count=summary.event_count,
+                    has_full_snapshot=summary.has_full_snapshot,
+                )
+            )
+            state.acked_seq = batch.seq
+            state.last_activity = time.monotonic()
+        if state.pending_bytes >= self.settings.chunk_max_bytes:
+            self._cut_soon(state)
+        return state.acked_seq
+
+    async def disconnected(self, state: SessionState) -> None:
+        """A connection closed: store what it sent so it is replayable at once."""
+        state.connections -= 1
+        state.last_activity = time.monotonic()
+        if state.connections <= 0:
+            if state.pending:
+                self._cut_soon(state)
+            else:
+                await self.catalog.touch(state.sid, now_ms())
+
+    # -- chunking -------------------------------------------------------------
+
+    def _cut_soon(self, state: SessionState) -> None:
+        task = asyncio.create_task(self._cut_logged(state))
+        self._cuts.add(task)
+        task.add_done_callback(self._cuts.discard)
+
+    async def _cut_logged(self, state: SessionState) -> None:
+        try:
+            await self.cut(state)
+        except Exception:
+            log.exception("cutting chunks of session %s failed; will retry", state.sid)
+
+    async def cut(self, state: SessionState) -> None:
+        """Store the session's pending batches as chunks, then free their spool space."""
+        async with state.cut_lock:
+            taken = list(state.pending)
+            if not taken:
+                return
+            payloads = await self.spool.read_many([p.record for p in taken])
+            chunks = await asyncio.to_thread(
+                lambda: build_chunks(
+                    [decode_spool_payload(p) for p in payloads], state.next_chunk_idx
+                )
+            )
+            for chunk in chunks:
+                await self.blobs.put(chunk.blob_key, chunk.data)
+            await self.catalog.record_chunks(state.sid, chunks, now_ms())
+            state.next_chunk_idx += len(chunks)
+            state.drop_pending(len(taken))
+            self.spool.release([p.record for p in taken])
+
+    async def _tick_loop(self) -> None:
+        last_sweep = 0.0
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            try:
+                await self._tick()
+                if time.monotonic() - last_sweep >= FINISH_SWEEP_SECONDS:
+                    last_sweep = time.monotonic()
+                    idle_ms = int(self.settings.session_idle_timeout_seconds * 1000)
+                    await self.catalog.finish_idle_sessions(now_ms() - idle_ms)
+            except Exception:
+                log.exception("ingest tick failed")
+
+    async def _tick(self) -> None:
+        now = time.monotonic()
+        max_age = self.settings.chunk_max_age_seconds
+        for sid, state in list(self.sessions.items()):
+            if state.pending and state.pending_since is not None:
+                if now - state.pending_since >= max_age and not state.cut_lock.locked():
+                    self._cut_soon(state)
+            elif state.connections <= 0 and now - state.last_activity >= EVICT_AFTER_SECONDS:
+                # Nothing pending and nobody connected: the database holds its cursor.
+                del self.sessions[sid]
+
+    # -- reading --------------------------------------------------------------
+
+    async def read_events(
+        self,
+        *,
+        session_id: str,
+        site_id: int,
+        page: int | None = None,
+        from_ms: int | None = None,
+        to_ms: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """A session's events, all pages in order: stored chunks, then the spool."""
+        state = self.sessions.get(session_id)
+        # Holding the cut lock keeps a batch from moving spool -> chunk mid-read.
+        lock = state.cut_lock if state is not None else contextlib.nullcontext()
+        async with lock:
+            chunks = await self._chunk_rows(session_id, page, from_ms, to_ms)
+            blobs = await self._fetch([c.blob_key for c in chunks])
+            pending = await self._pending_events(session_id, site_id, page)
+        pieces: list[tuple[int, list[dict[str, Any]]]] = []
+        for chunk, data in zip(chunks, blobs, strict=True):
+            pieces.append((chunk.page, await asyncio.to_thread(decode_chunk, data)))
+        pieces.extend(pending)
+        events = [(p, e) for p, evs in pieces for e in evs if _in_range(e, from_ms, to_ms)]
+        events.sort(key=lambda pe: (pe[0], _ts(pe[1])))
+        return [e for _, e in events]
+
+    async def _chunk_rows(
+        self, session_id: str, page: int | None, from_ms: int | None, to_ms: int | None
+    ) -> list[Chunk]:
+        query = select(Chunk).where(Chunk.session_id == session_id).order_by(Chunk.idx)
+        if page is not None:
+            query = query.where(Chunk.page == page)
+        if from_ms is not None:
+            query = query.where(Chunk.last_ts >= from_ms)
+        if to_ms is not None:
+            query = query.where(Chunk.first_ts <= to_ms)
+        async with self._db() as db:
+            return list(await db.scalars(query))
+
+    async def _fetch(self, keys: list[str]) -> list[bytes]:
+        limit = asyncio.Semaphore(8)
+
+        async def one(key: str) -> bytes:
+            async with limit:
+                return await self.blobs.get(key)
+
+        return list(await asyncio.gather(*(one(k) for k in keys)))
+
+    async def _pending_events(
+        self, session_id: str, site_id: int, page: int | None
+    ) -> list[tuple[int, list[dict[str, Any]]]]:
+        state = self.sessions.get(session_id)
+        if state is None or state.site_id != site_id:
+            return []
+        taken = [p for p in state.pending if page is None or p.page == page]
+        if not taken:
+            return []
+        payloads = await self.spool.read_many([p.record for p in taken])
+        batches = [decode_spool_payload(p) for p in payloads]
+        return [(b.page, b.events) for b in batches]
+
+
+def _ts(event: dict[str, Any]) -> float:
+    ts = event.get("timestamp", 0)
+    return float(ts) if isinstance(ts, int | float) else 0.0
+
+
+def _in_range(event: dict[str, Any], from_ms: int | None, to_ms: int | None) -> bool:
+    ts = _ts(event)
+    return (from_ms is None or ts >= from_ms) and (to_ms is None or ts <= to_ms)

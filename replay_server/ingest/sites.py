@@ -1,0 +1,96 @@
+"""Site look-up by public key for the ingest path, cached briefly so that a
+connection storm does not turn into a query storm."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from ..db.engine import SessionFactory
+from ..db.models import Site
+from ..errors import Forbidden, UnknownSite
+
+CACHE_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    id: int
+    org_id: int
+    public_key: str
+    allowed_origins: frozenset[str]
+    settings: dict[str, Any]
+
+    def check_origin(self, origin: str | None) -> None:
+        """Security invariant: ingest only from the site's own origins."""
+        if origin is None or normalise_origin(origin) not in self.allowed_origins:
+            raise Forbidden(
+                f"origin {origin!r} is not allowed for this site", code="origin_not_allowed"
+            )
+
+    def recorder_config(self) -> dict[str, Any]:
+        """The `config` of the welcome message (docs/protocol.md)."""
+        s = self.settings
+        return {
+            "record": bool(s.get("record", True)),
+            "maskAllInputs": bool(s.get("mask_all_inputs", True)),
+            "maskAllText": bool(s.get("mask_all_text", False)),
+            "blockSelector": str(s.get("block_selector", "")),
+            "maskTextSelector": str(s.get("mask_text_selector", "")),
+            "batchMs": int(s.get("batch_ms", 1000)),
+            "mousemoveSampleMs": int(s.get("mousemove_sample_ms", 50)),
+        }
+
+
+def normalise_origin(value: str) -> str:
+    """scheme://host[:port] in lower case, default ports dropped."""
+    parts = urlsplit(value.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if scheme not in ("http", "https") or not host:
+        return ""
+    try:
+        port = parts.port
+    except ValueError:
+        return ""
+    if port is None or (scheme, port) in (("http", 80), ("https", 443)):
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+class SiteDirectory:
+    def __init__(self, db: SessionFactory) -> None:
+        self._db = db
+        self._cache: dict[str, tuple[float, SiteInfo | None]] = {}
+
+    async def by_key(self, public_key: str) -> SiteInfo:
+        now = time.monotonic()
+        hit = self._cache.get(public_key)
+        if hit is None or now - hit[0] > CACHE_SECONDS:
+            hit = (now, await self._load(public_key))
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[public_key] = hit
+        if hit[1] is None:
+            raise UnknownSite("unknown site key", code="unknown_site")
+        return hit[1]
+
+    def forget(self, public_key: str) -> None:
+        self._cache.pop(public_key, None)
+
+    async def _load(self, public_key: str) -> SiteInfo | None:
+        async with self._db() as db:
+            site = await db.scalar(select(Site).where(Site.public_key == public_key))
+        if site is None:
+            return None
+        return SiteInfo(
+            id=site.id,
+            org_id=site.org_id,
+            public_key=site.public_key,
+            allowed_origins=frozenset(normalise_origin(o) for o in site.allowed_origins),
+            settings=dict(site.settings),
+        )

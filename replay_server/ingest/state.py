@@ -1,0 +1,49 @@
+"""In-memory state of the sessions this node is receiving."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+from .spool import SpoolRecord
+
+
+@dataclass(frozen=True)
+class PendingBatch:
+    """An acked batch that is in the spool but not yet in a stored chunk."""
+
+    record: SpoolRecord
+    seq: int
+    page: int
+    first_ts: int
+    last_ts: int
+    event_count: int
+    has_full_snapshot: bool
+
+
+@dataclass
+class SessionState:
+    sid: str
+    site_id: int
+    acked_seq: int
+    next_chunk_idx: int
+    pending: list[PendingBatch] = field(default_factory=list)
+    pending_bytes: int = 0
+    pending_since: float | None = None
+    last_activity: float = field(default_factory=time.monotonic)
+    connections: int = 0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    cut_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def add_pending(self, batch: PendingBatch) -> None:
+        if not self.pending:
+            self.pending_since = time.monotonic()
+        self.pending.append(batch)
+        self.pending_bytes += batch.record.length
+
+    def drop_pending(self, count: int) -> list[PendingBatch]:
+        taken, self.pending = self.pending[:count], self.pending[count:]
+        self.pending_bytes -= sum(b.record.length for b in taken)
+        self.pending_since = time.monotonic() if self.pending else None
+        return taken

@@ -1,0 +1,20 @@
+"""Every web.AppKey of the application: typed shared state, no globals."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from .db.engine import SessionFactory
+from .ingest.ingestor import Ingestor
+from .ingest.sites import SiteDirectory
+from .settings import Settings
+from .storage.base import BlobStore
+
+SETTINGS = web.AppKey("settings", Settings)
+DB_ENGINE = web.AppKey("db_engine", AsyncEngine)
+DB = web.AppKey("db", SessionFactory)
+BLOBS = web.AppKey("blobs", BlobStore)
+INGESTOR = web.AppKey("ingestor", Ingestor)
+SITES = web.AppKey("sites", SiteDirectory)
+SECRET = web.AppKey("secret", bytes)

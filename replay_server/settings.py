@@ -1,0 +1,181 @@
+"""Settings, declared once as data: each field has its default and help text.
+
+`Settings.from_env()` reads `REPLAY_<FIELD>` variables and, when
+`REPLAY_CONFIG_FILE` names one, a TOML file whose keys are the field names.
+Environment variables win over the file. Nothing else in the package reads the
+environment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+ENV_PREFIX = "REPLAY_"
+CONFIG_FILE_VAR = "REPLAY_CONFIG_FILE"
+
+
+def setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = setting(
+        Path("./replay-data"),
+        "Directory for the embedded database, local blobs, the spool and the secret key.",
+    )
+    database_url: str = setting(
+        "",
+        "SQLAlchemy URL. Empty: SQLite at DATA_DIR/replay.db. "
+        "At scale: postgresql+asyncpg://user:pass@host/db.",
+    )
+    storage_url: str = setting(
+        "",
+        "Where compressed chunks go. Empty: file:// under DATA_DIR/blobs. "
+        "s3://bucket/prefix for any S3-compatible store.",
+    )
+    s3_endpoint_url: str = setting(
+        "", "Endpoint of an S3-compatible store (MinIO, R2, Ceph...). Empty: AWS."
+    )
+    redis_url: str = setting(
+        "", "Redis URL; when set, live view works across several server nodes."
+    )
+    secret_key: str = setting(
+        "",
+        "Secret for signing CSRF tokens. Empty: generated once and kept in DATA_DIR/secret_key.",
+    )
+    host: str = setting("127.0.0.1", "Address `serve` listens on.")
+    port: int = setting(8321, "Port `serve` listens on.")
+    public_url: str = setting(
+        "",
+        "The URL visitors' browsers reach this server at (for the snippet). "
+        "Empty: http://HOST:PORT.",
+    )
+    trusted_proxies: str = setting(
+        "",
+        "Comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For "
+        "and X-Forwarded-Proto are believed.",
+    )
+    log_level: str = setting("info", "Logging level: debug, info, warning or error.")
+    chunk_max_bytes: int = setting(
+        2 * 1024 * 1024,
+        "A page's pending events are cut into a chunk once their msgpack size reaches this.",
+    )
+    chunk_max_age_seconds: float = setting(
+        30.0, "Pending events are cut into a chunk at the latest this long after they arrived."
+    )
+    spool_segment_bytes: int = setting(
+        64 * 1024 * 1024, "Size at which the write-ahead spool starts a new segment file."
+    )
+    max_frame_bytes: int = setting(
+        4 * 1024 * 1024, "Largest WebSocket frame or POST /ingest/batch body accepted."
+    )
+    max_batch_bytes: int = setting(16 * 1024 * 1024, "Largest batch after decompression.")
+    max_events_per_batch: int = setting(10_000, "Most rrweb events accepted in one batch.")
+    max_seq_jump: int = setting(100_000, "Largest step of a batch seq over the last acked seq.")
+    max_clock_skew_seconds: float = setting(
+        86_400.0,
+        "Events whose timestamps lie further than this from the server's clock "
+        "(after the recorder's own clock skew is allowed for) are refused.",
+    )
+    session_idle_timeout_seconds: float = setting(
+        1800.0, "A session without new batches for this long is finished."
+    )
+    ws_heartbeat_seconds: float = setting(
+        30.0, "Ping interval of recorder WebSockets; a peer that misses a pong is dropped."
+    )
+    login_cookie_days: int = setting(14, "How long a dashboard login lasts.")
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'replay.db').resolve()}"
+
+    @property
+    def effective_storage_url(self) -> str:
+        if self.storage_url:
+            return self.storage_url
+        return (self.data_dir / "blobs").resolve().as_uri()
+
+    @property
+    def effective_public_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.data_dir / "spool"
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def fields_with_help(cls) -> list[tuple[str, str, Any, str]]:
+        """(env var, field name, default, help) for every setting, for docs and tests."""
+        return [
+            (ENV_PREFIX + f.name.upper(), f.name, f.default, f.metadata["help"])
+            for f in dataclasses.fields(cls)
+        ]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        raw: dict[str, Any] = {}
+        config_file = env.get(CONFIG_FILE_VAR)
+        if config_file:
+            raw.update(_read_toml(Path(config_file)))
+        for f in dataclasses.fields(cls):
+            value = env.get(ENV_PREFIX + f.name.upper())
+            if value is not None:
+                raw[f.name] = value
+        return cls.from_mapping(raw)
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any]) -> Settings:
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(raw) - set(known))
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
+        values = {name: _coerce(name, known[name].default, raw[name]) for name in raw}
+        return cls(**values)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(f"cannot read config file {path}: {e}") from e
+
+
+def _coerce(name: str, default: Any, value: Any) -> Any:
+    env_name = ENV_PREFIX + name.upper()
+    try:
+        if isinstance(default, bool):
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(f"not a boolean: {value!r}")
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+        if isinstance(default, Path):
+            return Path(str(value))
+        return str(value)
+    except ValueError as e:
+        raise ConfigError(f"{env_name}: {e}") from e

@@ -1,0 +1,95 @@
+"""Blobs as files under one root directory; writes are atomic and fsync'd."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from pathlib import Path
+
+from ..errors import InvalidMessage, NotFound, StorageError
+
+
+class LocalBlobStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def path_for(self, key: str) -> Path:
+        """Security invariant: every key resolves to a path under the root."""
+        if not key or key.startswith("/") or "\\" in key or "\0" in key:
+            raise InvalidMessage(f"invalid blob key {key!r}")
+        path = (self.root / key).resolve()
+        if not path.is_relative_to(self.root) or path == self.root:
+            raise InvalidMessage(f"blob key escapes the storage root: {key!r}")
+        return path
+
+    async def put(self, key: str, data: bytes) -> None:
+        path = self.path_for(key)
+        await asyncio.to_thread(self._put_sync, path, data)
+
+    async def get(self, key: str) -> bytes:
+        path = self.path_for(key)
+        try:
+            return await asyncio.to_thread(path.read_bytes)
+        except FileNotFoundError as e:
+            raise NotFound(f"blob {key} not found") from e
+        except OSError as e:
+            raise StorageError(f"cannot read blob {key}: {e}") from e
+
+    async def delete_prefix(self, prefix: str) -> int:
+        return await asyncio.to_thread(self._delete_prefix_sync, prefix)
+
+    async def check(self) -> None:
+        try:
+            await asyncio.to_thread(self._check_sync)
+        except OSError as e:
+            raise StorageError(f"local storage at {self.root} is not writable: {e}") from e
+
+    async def close(self) -> None:
+        return None
+
+    def _put_sync(self, path: Path, data: bytes) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            with tmp.open("wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+            _fsync_dir(path.parent)
+        except OSError as e:
+            raise StorageError(f"cannot write blob {path}: {e}") from e
+
+    def _delete_prefix_sync(self, prefix: str) -> int:
+        base = self.path_for(prefix.rstrip("/")) if prefix.strip("/") else self.root
+        if base.is_dir():
+            count = sum(1 for p in base.rglob("*") if p.is_file())
+            shutil.rmtree(base)
+            return count
+        parent, stem = base.parent, base.name
+        count = 0
+        if parent.is_dir():
+            for child in parent.iterdir():
+                if child.name.startswith(stem):
+                    if child.is_dir():
+                        count += sum(1 for p in child.rglob("*") if p.is_file())
+                        shutil.rmtree(child)
+                    else:
+                        child.unlink()
+                        count += 1
+        return count
+
+    def _check_sync(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        probe = self.root / ".healthcheck"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

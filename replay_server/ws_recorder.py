@@ -1,0 +1,84 @@
+"""WebSocket ingest endpoint `GET /ingest/ws` (protocol v1, docs/protocol.md).
+
+Errors become an `error` frame plus the close code of the protocol; the
+session's already-acked batches are untouched by anything a connection sends.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp.http_websocket import WebSocketError
+
+from . import keys
+from .errors import InvalidMessage, ReplayError, TooLarge
+from .ingest.connection import RecorderConnection
+from .protocol import Limits, error, pack
+
+log = logging.getLogger(__name__)
+
+SERVER_ERROR_CLOSE = 1011
+
+
+def ingest_limits(request: web.Request) -> Limits:
+    s = request.app[keys.SETTINGS]
+    return Limits(s.max_frame_bytes, s.max_batch_bytes, s.max_events_per_batch)
+
+
+async def recorder_ws(request: web.Request) -> web.WebSocketResponse:
+    settings = request.app[keys.SETTINGS]
+    ws = web.WebSocketResponse(
+        heartbeat=settings.ws_heartbeat_seconds,
+        max_msg_size=settings.max_frame_bytes,
+        compress=False,
+    )
+    await ws.prepare(request)
+    conn = RecorderConnection(
+        sites=request.app[keys.SITES],
+        ingestor=request.app[keys.INGESTOR],
+        limits=ingest_limits(request),
+        origin=request.headers.get("Origin"),
+        user_agent=request.headers.get("User-Agent", ""),
+    )
+    try:
+        await _serve(ws, conn)
+    except ReplayError as e:
+        await _close_with_error(ws, e.ws_close_code, e.code, e.message)
+    except ConnectionResetError:
+        pass
+    except Exception:
+        log.exception("recorder connection failed")
+        await _close_with_error(ws, SERVER_ERROR_CLOSE, "server_error", "internal server error")
+    finally:
+        await conn.close()
+    return ws
+
+
+async def _serve(ws: web.WebSocketResponse, conn: RecorderConnection) -> None:
+    async for msg in ws:
+        if msg.type == WSMsgType.BINARY:
+            for reply in await conn.handle_frame(msg.data):
+                await ws.send_bytes(pack(reply))
+            if conn.refused:
+                await ws.close()
+                return
+        elif msg.type == WSMsgType.TEXT:
+            raise InvalidMessage("text frames are not accepted; send msgpack in binary frames")
+        elif msg.type == WSMsgType.ERROR:
+            exc = ws.exception()
+            if isinstance(exc, WebSocketError) and exc.code == WSCloseCode.MESSAGE_TOO_BIG:
+                raise TooLarge("frame too large", code="frame_too_large")
+            return
+
+
+async def _close_with_error(
+    ws: web.WebSocketResponse, close_code: int, code: str, message: str
+) -> None:
+    if ws.closed:
+        return
+    try:
+        await ws.send_bytes(pack(error(code, message)))
+        await ws.close(code=close_code, message=code.encode()[:120])
+    except (ConnectionResetError, RuntimeError):
+        pass
