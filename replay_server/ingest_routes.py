@@ -8,7 +8,7 @@ from aiohttp import web
 
 from .errors import ReplayError
 from .http_ingest import ingest_batch, ingest_preflight
-from .ws_recorder import recorder_ws
+from .ws_recorder import recorder_ws, setup_recorder_sockets
 
 RECORDER_JS = Path(__file__).parent / "static" / "recorder.js"
 
@@ -29,6 +29,7 @@ async def recorder_script(request: web.Request) -> web.StreamResponse:
 
 
 def setup_ingest(app: web.Application) -> None:
+    setup_recorder_sockets(app)
     app.router.add_get("/recorder.js", recorder_script)
     app.router.add_get("/ingest/ws", recorder_ws)
     app.router.add_post("/ingest/batch", ingest_batch)

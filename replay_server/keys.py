@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -18,3 +20,4 @@ BLOBS = web.AppKey("blobs", BlobStore)
 INGESTOR = web.AppKey("ingestor", Ingestor)
 SITES = web.AppKey("sites", SiteDirectory)
 SECRET = web.AppKey("secret", bytes)
+RECORDER_SOCKETS = web.AppKey("recorder_sockets", weakref.WeakSet[web.WebSocketResponse])

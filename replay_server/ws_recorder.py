@@ -7,6 +7,7 @@ session's already-acked batches are untouched by anything a connection sends.
 from __future__ import annotations
 
 import logging
+import weakref
 
 from aiohttp import WSCloseCode, WSMsgType, web
 from aiohttp.http_websocket import WebSocketError
@@ -19,6 +20,7 @@ from .protocol import Limits, error, pack
 log = logging.getLogger(__name__)
 
 SERVER_ERROR_CLOSE = 1011
+SERVICE_RESTART_CLOSE = 1012
 
 
 def ingest_limits(request: web.Request) -> Limits:
@@ -34,6 +36,7 @@ async def recorder_ws(request: web.Request) -> web.WebSocketResponse:
         compress=False,
     )
     await ws.prepare(request)
+    request.app[keys.RECORDER_SOCKETS].add(ws)
     conn = RecorderConnection(
         sites=request.app[keys.SITES],
         ingestor=request.app[keys.INGESTOR],
@@ -82,3 +85,18 @@ async def _close_with_error(
         await ws.close(code=close_code, message=code.encode()[:120])
     except (ConnectionResetError, RuntimeError):
         pass
+
+
+async def close_recorder_sockets(app: web.Application) -> None:
+    """On shutdown: 1012 tells recorders to reconnect (to this node once it is
+    back, or another); what they have not seen acked they resend."""
+    for ws in list(app[keys.RECORDER_SOCKETS]):
+        try:
+            await ws.close(code=SERVICE_RESTART_CLOSE, message=b"server restarting")
+        except (ConnectionResetError, RuntimeError):
+            pass
+
+
+def setup_recorder_sockets(app: web.Application) -> None:
+    app[keys.RECORDER_SOCKETS] = weakref.WeakSet()
+    app.on_shutdown.append(close_recorder_sockets)

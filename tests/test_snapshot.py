@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import copy
 from typing import Any
 
@@ -87,8 +88,13 @@ def test_timestamp_far_from_clock_is_refused() -> None:
 
 def test_deep_tree_is_refused_without_recursion() -> None:
     events = page_events(now_ms())
-    node: dict[str, Any] = {"type": 2, "id": 10, "tagName": "div", "attributes": {},
-                            "childNodes": []}
+    node: dict[str, Any] = {
+        "type": 2,
+        "id": 10,
+        "tagName": "div",
+        "attributes": {},
+        "childNodes": [],
+    }
     root = node
     for i in range(5000):
         child = {"type": 2, "id": 11 + i, "tagName": "div", "attributes": {}, "childNodes": []}
@@ -108,26 +114,39 @@ def test_node_count_limit() -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.sampled_from(["type", "timestamp", "data", "node", "id", "source",
-                                       "childNodes", "tagName", "attributes", "adds"]),
-                      children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "type",
+                    "timestamp",
+                    "data",
+                    "node",
+                    "id",
+                    "source",
+                    "childNodes",
+                    "tagName",
+                    "attributes",
+                    "adds",
+                ]
+            ),
+            children,
+            max_size=5,
+        )
+    ),
     max_leaves=30,
 )
 
 
 @given(json_values)
 def test_validator_only_ever_raises_invalid_message(value: object) -> None:
-    try:
+    with contextlib.suppress(InvalidMessage):
         check(value)
-    except InvalidMessage:
-        pass
 
 
 @given(st.lists(json_values, min_size=1, max_size=4))
 def test_arbitrary_event_lists_never_crash(events: list[object]) -> None:
     candidate = copy.deepcopy(page_events(now_ms())) + events
-    try:
+    with contextlib.suppress(InvalidMessage):
         check(candidate)
-    except InvalidMessage:
-        pass

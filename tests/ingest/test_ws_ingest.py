@@ -1,0 +1,256 @@
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import aiohttp
+import msgpack
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from replay_server import keys
+from replay_server.ingest.chunk_format import decode_chunk
+from tests.ingest.conftest import ORIGIN, IngestServer, Recorder, start_ingest_server
+from tests.rrweb_events import mouse_move, now_ms, page_events
+
+
+async def test_hello_batches_acks_and_readback(ingest: IngestServer, recorder: Recorder) -> None:
+    welcome = await recorder.connect()
+    assert welcome["t"] == "welcome" and welcome["acked"] == -1 and welcome["sid"] == recorder.sid
+    assert welcome["config"]["record"] is True and welcome["config"]["maskAllInputs"] is True
+    t = now_ms()
+    await recorder.batch(0, page_events(t, items=2))
+    assert await recorder.recv() == {"t": "ack", "seq": 0}
+    await recorder.send(
+        {
+            "t": "batch",
+            "seq": 1,
+            "page": 0,
+            "gz": gzip.compress(msgpack.packb([mouse_move(t + 500)])),
+        }
+    )
+    assert await recorder.recv() == {"t": "ack", "seq": 1}
+    events = await ingest.events(recorder.sid)  # still in the spool: readable already
+    assert [e["type"] for e in events] == [4, 2, 3, 3, 3]
+
+
+async def test_resend_after_drop_is_stored_exactly_once(
+    ingest: IngestServer, recorder: Recorder
+) -> None:
+    await recorder.connect()
+    t = now_ms()
+    batches = [page_events(t, items=1)] + [[mouse_move(t + 100 * i, x=i)] for i in range(1, 10)]
+    for seq, events in enumerate(batches):
+        await recorder.batch(seq, events)
+    last_seen = -1
+    for _ in range(7):  # drop the connection before reading the last acks
+        last_seen = (await recorder.recv())["seq"]
+    await recorder.close()
+
+    welcome = await recorder.connect()
+    assert welcome["acked"] >= last_seen
+    # Resend all the client never saw acked; some of it is durable already.
+    for seq in range(last_seen + 1, 10):
+        await recorder.batch(seq, batches[seq])
+        assert await recorder.recv() == {"t": "ack", "seq": max(seq, welcome["acked"])}
+    await recorder.close()
+    events = await ingest.events(recorder.sid)
+    xs = [
+        e["data"]["positions"][0]["x"]
+        for e in events
+        if e["type"] == 3 and e["data"]["source"] == 1
+    ]
+    assert xs == list(range(1, 10))
+
+
+async def test_reconnect_later_continues_session_in_chunks(
+    tmp_path: Path,
+    aiohttp_server,
+    ingest: IngestServer,
+    recorder: Recorder,  # type: ignore[no-untyped-def]
+) -> None:
+    await recorder.connect()
+    t = now_ms()
+    await recorder.batch(0, page_events(t, items=3))
+    await recorder.recv()
+    await recorder.close()
+    ingestor = ingest.app[keys.INGESTOR]
+    state = ingestor.sessions[recorder.sid]
+    await ingestor.cut(state)  # what a disconnect schedules
+    async with ingest.app[keys.DB]() as db:
+        from sqlalchemy import select
+
+        from replay_server.db.models import Chunk, RecordedSession
+
+        chunks = list(await db.scalars(select(Chunk).where(Chunk.session_id == recorder.sid)))
+        session = await db.get(RecordedSession, recorder.sid)
+    assert len(chunks) == 1 and chunks[0].has_full_snapshot and chunks[0].event_count == 5
+    assert session is not None and session.chunked_seq == 0 and session.page_count == 1
+    blob = await ingest.app[keys.BLOBS].get(chunks[0].blob_key)
+    assert len(decode_chunk(blob)) == 5
+
+    recorder.page = 1
+    welcome = await recorder.connect()
+    assert welcome["acked"] == 0
+    await recorder.batch(1, page_events(t + 5000, items=1, href=f"{ORIGIN}/page1"))
+    assert (await recorder.recv())["seq"] == 1
+    await recorder.close()
+    events = await ingest.events(recorder.sid)
+    assert [e["type"] for e in events].count(2) == 2
+
+
+async def test_acked_batches_survive_an_unclean_stop(
+    tmp_path: Path,
+    aiohttp_server,  # type: ignore[no-untyped-def]
+) -> None:
+    """Acked data only in the spool (no chunk yet) is recovered by the next start."""
+    data_dir = tmp_path / "data"
+    first = await start_ingest_server(data_dir, aiohttp_server, chunk_max_age_seconds=3600.0)
+    rec = Recorder(first.ws_url, first.site_key)
+    await rec.connect()
+    t = now_ms()
+    for seq in range(5):
+        await rec.batch(
+            seq, page_events(t + seq * 1000, items=1) if seq == 0 else [mouse_move(t + seq * 1000)]
+        )
+        assert (await rec.recv())["seq"] == seq
+    # Simulate a crash: forget the in-memory state so shutdown cannot chunk it.
+    ingestor = first.app[keys.INGESTOR]
+    ingestor.sessions.clear()
+    await rec.close()
+    await first.server.close()
+    assert list((data_dir / "spool").glob("*.spool"))
+
+    second = await start_ingest_server(data_dir, aiohttp_server)
+    events = await second.app[keys.INGESTOR].read_events(session_id=rec.sid, site_id=first.site_id)
+    assert [e["timestamp"] for e in events if e["type"] == 3 and e["data"]["source"] == 1] == [
+        t + seq * 1000 for seq in range(1, 5)
+    ]
+    rec2 = Recorder(second.ws_url, first.site_key, sid=rec.sid, vid=rec.vid)
+    assert (await rec2.connect())["acked"] == 4
+    await rec2.close()
+
+
+@pytest.mark.parametrize(
+    ("origin", "changes", "close_code", "error_code"),
+    [
+        ("http://evil.test", {}, 4403, "origin_not_allowed"),
+        (ORIGIN, {"site": "pk_unknownunknownunknown"}, 4401, "unknown_site"),
+        (ORIGIN, {"sid": "nope"}, 4400, "invalid_message"),
+    ],
+)
+async def test_hello_refusals(
+    ingest: IngestServer,
+    origin: str,
+    changes: dict[str, object],
+    close_code: int,
+    error_code: str,
+) -> None:
+    rec = Recorder(ingest.ws_url, ingest.site_key, origin=origin)
+    reply = await rec.connect(**changes)
+    assert reply["t"] == "error" and reply["code"] == error_code
+    with pytest.raises(ConnectionClosed) as closed:
+        await rec.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == close_code
+
+
+async def test_batch_before_hello_and_text_frames(ingest: IngestServer) -> None:
+    from websockets.asyncio.client import connect
+
+    for frame, code in [
+        (msgpack.packb({"t": "batch", "seq": 0, "page": 0, "events": []}), "hello_required"),
+        ('{"t": "hello"}', "invalid_message"),
+        (b"\xc1\xc1", "bad_msgpack"),
+    ]:
+        async with connect(ingest.ws_url, origin=ORIGIN) as ws:  # type: ignore[arg-type]
+            await ws.send(frame)
+            reply = msgpack.unpackb(await ws.recv())
+            assert reply["code"] == code
+            with pytest.raises(ConnectionClosed) as closed:
+                await ws.recv()
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
+
+
+async def test_session_of_another_site_is_refused(
+    ingest: IngestServer, recorder: Recorder, tmp_path: Path
+) -> None:
+    await recorder.connect()
+    await recorder.close()
+    async with ingest.app[keys.DB]() as db, db.begin():
+        from replay_server.db.models import Site
+
+        other = Site(
+            org_id=1,
+            name="Other",
+            public_key="pk_" + "o" * 30,
+            allowed_origins=[ORIGIN],
+            settings={},
+            created_ms=0,
+        )
+        db.add(other)
+    thief = Recorder(ingest.ws_url, "pk_" + "o" * 30, sid=recorder.sid)
+    reply = await thief.connect()
+    assert reply["code"] == "session_site_mismatch"
+
+
+async def test_invalid_batch_keeps_what_was_acked(ingest: IngestServer, recorder: Recorder) -> None:
+    await recorder.connect()
+    t = now_ms()
+    await recorder.batch(0, page_events(t))
+    await recorder.recv()
+    await recorder.batch(1, [{"type": 99, "timestamp": t}])
+    reply = await recorder.recv()
+    assert reply["code"] == "invalid_event"
+    events = await ingest.events(recorder.sid)
+    assert len(events) == len(page_events(t))
+
+
+async def test_http_fallback_json_and_dedup(ingest: IngestServer, recorder: Recorder) -> None:
+    t = now_ms()
+    body = {
+        "hello": {k: v for k, v in recorder.hello().items() if k != "t"},
+        "batches": [
+            {"seq": 0, "page": 0, "events": page_events(t, items=1)},
+            {"seq": 1, "page": 0, "events": [mouse_move(t + 50)]},
+        ],
+    }
+    async with aiohttp.ClientSession() as http:
+        for _ in range(2):  # the second post is a resend: acked, not stored again
+            async with http.post(
+                f"{ingest.http_url}/ingest/batch",
+                data=json.dumps(body),
+                headers={"Origin": ORIGIN, "Content-Type": "text/plain"},
+            ) as r:
+                assert r.status == 200
+                assert (await r.json())["acked"] == 1
+                assert r.headers["Access-Control-Allow-Origin"] == ORIGIN
+        async with http.post(
+            f"{ingest.http_url}/ingest/batch",
+            data=json.dumps(body),
+            headers={"Origin": "http://evil.test"},
+        ) as r:
+            assert r.status == 403
+            assert (await r.json())["error"]["code"] == "origin_not_allowed"
+        async with http.post(
+            f"{ingest.http_url}/ingest/batch", data=b"{not json", headers={"Origin": ORIGIN}
+        ) as r:
+            assert r.status == 400
+    assert len(await ingest.events(recorder.sid)) == 4
+
+
+async def test_shutdown_closes_recorders_with_1012_and_chunks_pending(
+    tmp_path: Path,
+    aiohttp_server,  # type: ignore[no-untyped-def]
+) -> None:
+    server = await start_ingest_server(tmp_path / "d", aiohttp_server, chunk_max_age_seconds=3600.0)
+    rec = Recorder(server.ws_url, server.site_key)
+    await rec.connect()
+    await rec.batch(0, page_events(now_ms()))
+    await rec.recv()
+    await server.server.close()
+    with pytest.raises(ConnectionClosed) as closed:
+        await rec.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1012
+    chunk_files = list((tmp_path / "d" / "blobs").rglob("*.rsc"))
+    assert len(chunk_files) == 1
