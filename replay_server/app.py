@@ -14,8 +14,10 @@ from .db.engine import make_engine, make_session_factory
 from .edge import error_middleware, security_headers_middleware
 from .health import setup_health
 from .ingest.ingestor import Ingestor
+from .ingest.ratelimit import IngestRateLimits, RateLimiter
 from .ingest.sites import SiteDirectory
 from .ingest_routes import setup_ingest
+from .metrics import Metrics
 from .player import setup_dashboard
 from .secret import load_or_create_secret
 from .settings import Settings
@@ -28,6 +30,11 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=settings.max_frame_bytes,
     )
     app[keys.SETTINGS] = settings
+    app[keys.METRICS] = Metrics()
+    app[keys.RATE_LIMITS] = IngestRateLimits(
+        RateLimiter(settings.rate_per_ip, settings.rate_burst_per_ip, "IP address"),
+        RateLimiter(settings.rate_per_site, settings.rate_burst_per_site, "site"),
+    )
     app.cleanup_ctx.append(_secret)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_blob_store)
@@ -64,7 +71,7 @@ async def _blob_store(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _ingestor(app: web.Application) -> AsyncIterator[None]:
-    ingestor = Ingestor(app[keys.SETTINGS], app[keys.DB], app[keys.BLOBS])
+    ingestor = Ingestor(app[keys.SETTINGS], app[keys.DB], app[keys.BLOBS], app[keys.METRICS])
     await ingestor.start()
     app[keys.INGESTOR] = ingestor
     yield

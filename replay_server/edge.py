@@ -17,6 +17,16 @@ CSP = (
     "img-src 'self' data: blob:; frame-src 'self'; frame-ancestors 'none'; "
     "base-uri 'none'; form-action 'self'"
 )
+# The player page rebuilds recorded pages in a sandboxed iframe, which inherits
+# this policy: the recorded site's own images, styles, fonts and media must
+# load for a faithful replay. Scripts stay 'self' only (and the sandbox has no
+# allow-scripts).
+PLAYER_CSP = (
+    "default-src 'self'; script-src 'self'; "
+    "style-src 'self' 'unsafe-inline' http: https:; img-src 'self' data: blob: http: https:; "
+    "font-src 'self' data: http: https:; media-src 'self' blob: http: https:; "
+    "frame-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
 
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
@@ -63,6 +73,7 @@ async def security_headers_middleware(request: web.Request, handler: Handler) ->
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     if not request.path.startswith("/ingest/") and request.path != "/recorder.js":
-        headers.setdefault("Content-Security-Policy", CSP)
+        policy = PLAYER_CSP if request.path.startswith("/sessions/") else CSP
+        headers.setdefault("Content-Security-Policy", policy)
         headers.setdefault("X-Frame-Options", "DENY")
     return response

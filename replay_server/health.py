@@ -1,8 +1,10 @@
-"""`GET /healthz`: 200 when the database and the blob store answer, else 503."""
+"""`GET /healthz` (200 when the database and the blob store answer, else 503)
+and `GET /metrics` (Prometheus text format)."""
 
 from __future__ import annotations
 
 from aiohttp import web
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from . import keys
@@ -25,5 +27,15 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+async def metrics_endpoint(request: web.Request) -> web.Response:
+    metrics = request.app[keys.METRICS]
+    ingestor = request.app[keys.INGESTOR]
+    metrics.spool_pending_batches.set(ingestor.pending_batch_count())
+    metrics.spool_segments.set(ingestor.spool.backlog_segments)
+    body = generate_latest(metrics.registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
 def setup_health(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_endpoint)

@@ -9,10 +9,9 @@ from aiohttp import web
 
 from . import keys
 from .errors import InvalidMessage
-from .ingest.connection import RecorderConnection
 from .ingest.sites import normalise_origin
 from .protocol import decode_http_body, parse_batch, parse_hello
-from .ws_recorder import ingest_limits
+from .ws_recorder import ingest_limits, open_connection
 
 MAX_BATCHES_PER_REQUEST = 1000
 
@@ -29,14 +28,10 @@ async def ingest_batch(request: web.Request) -> web.Response:
     hello = parse_hello(hello_raw)
     batches = [parse_batch(_as_map(b), limits) for b in batches_raw]
     origin = request.headers.get("Origin")
-    conn = RecorderConnection(
-        sites=request.app[keys.SITES],
-        ingestor=request.app[keys.INGESTOR],
-        limits=limits,
-        origin=origin,
-        user_agent=request.headers.get("User-Agent", ""),
-    )
+    request.app[keys.METRICS].bytes_in.inc(len(body))
+    conn = open_connection(request)
     try:
+        conn.charge(1 + len(batches))
         welcome = await conn.on_hello(hello)
         acked = welcome["acked"]
         for batch in sorted(batches, key=lambda b: b.seq):

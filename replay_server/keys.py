@@ -9,7 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .db.engine import SessionFactory
 from .ingest.ingestor import Ingestor
+from .ingest.ratelimit import IngestRateLimits
 from .ingest.sites import SiteDirectory
+from .metrics import Metrics
 from .settings import Settings
 from .storage.base import BlobStore
 
@@ -21,3 +23,5 @@ INGESTOR = web.AppKey("ingestor", Ingestor)
 SITES = web.AppKey("sites", SiteDirectory)
 SECRET = web.AppKey("secret", bytes)
 RECORDER_SOCKETS = web.AppKey("recorder_sockets", weakref.WeakSet[web.WebSocketResponse])
+METRICS = web.AppKey("metrics", Metrics)
+RATE_LIMITS = web.AppKey("rate_limits", IngestRateLimits)

@@ -86,6 +86,29 @@ class Settings:
         "Events whose timestamps lie further than this from the server's clock "
         "(after the recorder's own clock skew is allowed for) are refused.",
     )
+    max_session_bytes: int = setting(
+        256 * 1024 * 1024, "Most uncompressed event bytes stored for one session."
+    )
+    max_session_seconds: float = setting(
+        6 * 3600.0, "Longest a session may record, from its first hello."
+    )
+    max_pending_bytes: int = setting(
+        512 * 1024 * 1024,
+        "Acked but not yet chunked bytes across all sessions of a node; above it, "
+        "acks wait for chunking to catch up (backpressure instead of unbounded growth).",
+    )
+    rate_per_ip: float = setting(
+        20.0, "Recorder messages per second allowed per client IP (0: no limit)."
+    )
+    rate_burst_per_ip: float = setting(200.0, "Burst allowance above RATE_PER_IP.")
+    rate_per_site: float = setting(
+        5000.0, "Recorder messages per second allowed per site (0: no limit)."
+    )
+    rate_burst_per_site: float = setting(20_000.0, "Burst allowance above RATE_PER_SITE.")
+    shutdown_timeout_seconds: float = setting(
+        30.0, "On SIGTERM/SIGINT, how long to wait for connections and chunking to finish."
+    )
+    log_format: str = setting("text", "Log format: text, or json (one object per line).")
     session_idle_timeout_seconds: float = setting(
         1800.0, "A session without new batches for this long is finished."
     )

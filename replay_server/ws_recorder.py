@@ -6,7 +6,9 @@ session's already-acked batches are untouched by anything a connection sends.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 import weakref
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -15,7 +17,9 @@ from aiohttp.http_websocket import WebSocketError
 from . import keys
 from .errors import InvalidMessage, ReplayError, TooLarge
 from .ingest.connection import RecorderConnection
+from .metrics import Metrics
 from .protocol import Limits, error, pack
+from .proxies import client_ip
 
 log = logging.getLogger(__name__)
 
@@ -37,32 +41,50 @@ async def recorder_ws(request: web.Request) -> web.WebSocketResponse:
     )
     await ws.prepare(request)
     request.app[keys.RECORDER_SOCKETS].add(ws)
-    conn = RecorderConnection(
-        sites=request.app[keys.SITES],
-        ingestor=request.app[keys.INGESTOR],
-        limits=ingest_limits(request),
-        origin=request.headers.get("Origin"),
-        user_agent=request.headers.get("User-Agent", ""),
-    )
+    metrics = request.app[keys.METRICS]
+    conn = open_connection(request)
+    metrics.connections.inc()
     try:
-        await _serve(ws, conn)
+        await _serve(ws, conn, metrics)
     except ReplayError as e:
+        metrics.errors.labels(e.code).inc()
         await _close_with_error(ws, e.ws_close_code, e.code, e.message)
     except ConnectionResetError:
         pass
     except Exception:
         log.exception("recorder connection failed")
+        metrics.errors.labels("server_error").inc()
         await _close_with_error(ws, SERVER_ERROR_CLOSE, "server_error", "internal server error")
     finally:
+        metrics.connections.dec()
         await conn.close()
     return ws
 
 
-async def _serve(ws: web.WebSocketResponse, conn: RecorderConnection) -> None:
+def open_connection(request: web.Request) -> RecorderConnection:
+    settings = request.app[keys.SETTINGS]
+    return RecorderConnection(
+        sites=request.app[keys.SITES],
+        ingestor=request.app[keys.INGESTOR],
+        limits=ingest_limits(request),
+        origin=request.headers.get("Origin"),
+        user_agent=request.headers.get("User-Agent", ""),
+        client_ip=client_ip(request, settings.trusted_proxies),
+        rate_limits=request.app[keys.RATE_LIMITS],
+    )
+
+
+async def _serve(ws: web.WebSocketResponse, conn: RecorderConnection, metrics: Metrics) -> None:
     async for msg in ws:
         if msg.type == WSMsgType.BINARY:
+            started = time.perf_counter()
+            metrics.bytes_in.inc(len(msg.data))
             for reply in await conn.handle_frame(msg.data):
-                await ws.send_bytes(pack(reply))
+                frame = pack(reply)
+                await ws.send_bytes(frame)
+                metrics.bytes_out.inc(len(frame))
+                if reply["t"] == "ack":
+                    metrics.ack_latency.observe(time.perf_counter() - started)
             if conn.refused:
                 await ws.close()
                 return
@@ -90,13 +112,13 @@ async def _close_with_error(
 async def close_recorder_sockets(app: web.Application) -> None:
     """On shutdown: 1012 tells recorders to reconnect (to this node once it is
     back, or another); what they have not seen acked they resend."""
-    for ws in list(app[keys.RECORDER_SOCKETS]):
-        try:
+    registry = app[keys.RECORDER_SOCKETS]
+    for ws in list(registry):
+        with contextlib.suppress(ConnectionResetError, RuntimeError):
             await ws.close(code=SERVICE_RESTART_CLOSE, message=b"server restarting")
-        except (ConnectionResetError, RuntimeError):
-            pass
 
 
 def setup_recorder_sockets(app: web.Application) -> None:
-    app[keys.RECORDER_SOCKETS] = weakref.WeakSet()
+    sockets: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()
+    app[keys.RECORDER_SOCKETS] = sockets
     app.on_shutdown.append(close_recorder_sockets)

@@ -23,6 +23,8 @@ class SessionCursor:
 
     chunked_seq: int
     next_chunk_idx: int
+    started_ms: int = 0
+    raw_bytes: int = 0
 
 
 class Catalog:
@@ -74,7 +76,9 @@ class Catalog:
                     Chunk.session_id == hello.sid
                 )
             )
-            return SessionCursor(session.chunked_seq, int(next_idx or 0))
+            return SessionCursor(
+                session.chunked_seq, int(next_idx or 0), session.started_ms, session.raw_bytes
+            )
 
     async def cursor(self, sid: str) -> SessionCursor | None:
         async with self._db() as db:
@@ -84,7 +88,9 @@ class Catalog:
             next_idx = await db.scalar(
                 select(func.coalesce(func.max(Chunk.idx) + 1, 0)).where(Chunk.session_id == sid)
             )
-            return SessionCursor(session.chunked_seq, int(next_idx or 0))
+            return SessionCursor(
+                session.chunked_seq, int(next_idx or 0), session.started_ms, session.raw_bytes
+            )
 
     async def record_chunks(self, sid: str, chunks: list[BuiltChunk], now_ms: int) -> None:
         """One transaction: the chunk rows and the session's running totals."""

@@ -9,6 +9,7 @@ from typing import Any
 from ..errors import InvalidMessage
 from ..protocol import Batch, Bye, Hello, Limits, ack, parse_message, unpack_frame, welcome
 from .ingestor import Ingestor
+from .ratelimit import IngestRateLimits
 from .sites import SiteDirectory, SiteInfo
 from .state import SessionState
 
@@ -22,19 +23,29 @@ class RecorderConnection:
         limits: Limits,
         origin: str | None,
         user_agent: str,
+        client_ip: str | None,
+        rate_limits: IngestRateLimits,
     ) -> None:
         self._sites = sites
         self._ingestor = ingestor
         self.limits = limits
         self._origin = origin
         self._user_agent = user_agent
+        self._client_ip = client_ip
+        self._rate_limits = rate_limits
         self.site: SiteInfo | None = None
         self.hello: Hello | None = None
         self.state: SessionState | None = None
         self.refused = False
         self._clock_offset_ms = 0
 
+    def charge(self, messages: int = 1) -> None:
+        """Count messages against the IP's and the site's rate limits."""
+        for _ in range(messages):
+            self._rate_limits.take(self._client_ip, self.site.id if self.site else None)
+
     async def handle_frame(self, frame: bytes) -> list[dict[str, Any]]:
+        self.charge()
         message = parse_message(unpack_frame(frame, self.limits), self.limits)
         if isinstance(message, Hello):
             return [await self.on_hello(message)]

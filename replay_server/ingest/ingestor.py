@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from ..db.engine import SessionFactory
 from ..db.models import Chunk
-from ..errors import InvalidMessage
+from ..errors import InvalidMessage, TooLarge
+from ..metrics import Metrics
 from ..protocol import Batch, Hello
 from ..settings import Settings
 from ..snapshot import validate_events
@@ -43,8 +44,11 @@ def now_ms() -> int:
 
 
 class Ingestor:
-    def __init__(self, settings: Settings, db: SessionFactory, blobs: BlobStore) -> None:
+    def __init__(
+        self, settings: Settings, db: SessionFactory, blobs: BlobStore, metrics: Metrics
+    ) -> None:
         self.settings = settings
+        self.metrics = metrics
         self.blobs = blobs
         self.catalog = Catalog(db)
         self._db = db
@@ -52,6 +56,9 @@ class Ingestor:
         self.sessions: dict[str, SessionState] = {}
         self._ticker: asyncio.Task[None] | None = None
         self._cuts: set[asyncio.Task[None]] = set()
+        self._pending_total = 0
+        self._drained = asyncio.Event()
+        self._drained.set()
 
     # -- life cycle ---------------------------------------------------------
 
@@ -91,6 +98,8 @@ class Ingestor:
                 site_id=site_id,
                 acked_seq=cursor.chunked_seq,
                 next_chunk_idx=cursor.next_chunk_idx,
+                started_ms=cursor.started_ms,
+                stored_bytes=cursor.raw_bytes,
             )
             self.sessions[hello.sid] = state
         state.connections += 1
@@ -101,16 +110,23 @@ class Ingestor:
         """Make the batch durable (unless it already is) and return the acked seq."""
         async with state.lock:
             if batch.seq <= state.acked_seq:
+                self.metrics.batches.labels("duplicate").inc()
                 return state.acked_seq  # a resend: acked again, stored once
             if batch.seq > state.acked_seq + self.settings.max_seq_jump:
                 raise InvalidMessage(f"seq {batch.seq} jumps too far past {state.acked_seq}")
+            self._check_session_limits(state)
             summary = validate_events(
                 batch.events,
                 now_ms=now_ms() - clock_offset_ms,
                 max_skew_ms=int(self.settings.max_clock_skew_seconds * 1000),
             )
             spooled = SpooledBatch(state.site_id, state.sid, batch.seq, batch.page, batch.events)
-            record = await self.spool.append(encode_spool_payload(spooled))
+            payload = encode_spool_payload(spooled)
+            await self._wait_for_room()
+            record = await self.spool.append(payload)
+            self._pending_total += record.length
+            state.stored_bytes += record.length
+            self.metrics.batches.labels("stored").inc()
             state.add_pending(
                 PendingBatch(
                     record=record,
@@ -127,6 +143,26 @@ class Ingestor:
         if state.pending_bytes >= self.settings.chunk_max_bytes:
             self._cut_soon(state)
         return state.acked_seq
+
+    def _check_session_limits(self, state: SessionState) -> None:
+        if state.stored_bytes >= self.settings.max_session_bytes:
+            raise TooLarge("session is over its size limit", code="session_too_large")
+        age_ms = now_ms() - state.started_ms
+        if state.started_ms and age_ms > self.settings.max_session_seconds * 1000:
+            raise TooLarge("session is over its length limit", code="session_too_long")
+
+    async def _wait_for_room(self) -> None:
+        """Backpressure: while too much is waiting to be chunked, acks wait (and
+        so the connection stops reading) instead of the backlog growing unbounded."""
+        while self._pending_total >= self.settings.max_pending_bytes:
+            self._drained.clear()
+            for state in list(self.sessions.values()):
+                if state.pending and not state.cut_lock.locked():
+                    self._cut_soon(state)
+            await self._drained.wait()
+
+    def pending_batch_count(self) -> int:
+        return sum(len(s.pending) for s in self.sessions.values())
 
     async def disconnected(self, state: SessionState) -> None:
         """A connection closed: store what it sent so it is replayable at once."""
@@ -167,8 +203,13 @@ class Ingestor:
                 await self.blobs.put(chunk.blob_key, chunk.data)
             await self.catalog.record_chunks(state.sid, chunks, now_ms())
             state.next_chunk_idx += len(chunks)
-            state.drop_pending(len(taken))
+            dropped = state.drop_pending(len(taken))
             self.spool.release([p.record for p in taken])
+            self._pending_total -= sum(p.record.length for p in dropped)
+            if self._pending_total < self.settings.max_pending_bytes:
+                self._drained.set()
+            self.metrics.chunks.inc(len(chunks))
+            self.metrics.chunk_bytes.inc(sum(len(c.data) for c in chunks))
 
     async def _tick_loop(self) -> None:
         last_sweep = 0.0

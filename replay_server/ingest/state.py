@@ -28,6 +28,8 @@ class SessionState:
     site_id: int
     acked_seq: int
     next_chunk_idx: int
+    started_ms: int = 0
+    stored_bytes: int = 0
     pending: list[PendingBatch] = field(default_factory=list)
     pending_bytes: int = 0
     pending_since: float | None = None
