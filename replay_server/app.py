@@ -17,6 +17,7 @@ from .ingest.ingestor import Ingestor
 from .ingest.ratelimit import IngestRateLimits, RateLimiter
 from .ingest.sites import SiteDirectory
 from .ingest_routes import setup_ingest
+from .live import LocalBroker
 from .metrics import Metrics
 from .player import setup_dashboard
 from .secret import load_or_create_secret
@@ -38,6 +39,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_secret)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_blob_store)
+    app.cleanup_ctx.append(_live_broker)
     app.cleanup_ctx.append(_ingestor)
     setup_health(app)
     setup_ingest(app)
@@ -70,8 +72,17 @@ async def _blob_store(app: web.Application) -> AsyncIterator[None]:
     await store.close()
 
 
+async def _live_broker(app: web.Application) -> AsyncIterator[None]:
+    broker = LocalBroker()
+    app[keys.LIVE] = broker
+    yield
+    await broker.close()
+
+
 async def _ingestor(app: web.Application) -> AsyncIterator[None]:
-    ingestor = Ingestor(app[keys.SETTINGS], app[keys.DB], app[keys.BLOBS], app[keys.METRICS])
+    ingestor = Ingestor(
+        app[keys.SETTINGS], app[keys.DB], app[keys.BLOBS], app[keys.METRICS], app[keys.LIVE]
+    )
     await ingestor.start()
     app[keys.INGESTOR] = ingestor
     yield

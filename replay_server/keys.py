@@ -11,6 +11,7 @@ from .db.engine import SessionFactory
 from .ingest.ingestor import Ingestor
 from .ingest.ratelimit import IngestRateLimits
 from .ingest.sites import SiteDirectory
+from .live import LiveBroker
 from .metrics import Metrics
 from .settings import Settings
 from .storage.base import BlobStore
@@ -25,3 +26,4 @@ SECRET = web.AppKey("secret", bytes)
 RECORDER_SOCKETS = web.AppKey("recorder_sockets", weakref.WeakSet[web.WebSocketResponse])
 METRICS = web.AppKey("metrics", Metrics)
 RATE_LIMITS = web.AppKey("rate_limits", IngestRateLimits)
+LIVE = web.AppKey("live", LiveBroker)

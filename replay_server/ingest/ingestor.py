@@ -15,6 +15,7 @@ from sqlalchemy import select
 from ..db.engine import SessionFactory
 from ..db.models import Chunk
 from ..errors import InvalidMessage, TooLarge
+from ..live import LiveBroker, LiveMessage
 from ..metrics import Metrics
 from ..protocol import Batch, Hello
 from ..settings import Settings
@@ -45,9 +46,15 @@ def now_ms() -> int:
 
 class Ingestor:
     def __init__(
-        self, settings: Settings, db: SessionFactory, blobs: BlobStore, metrics: Metrics
+        self,
+        settings: Settings,
+        db: SessionFactory,
+        blobs: BlobStore,
+        metrics: Metrics,
+        live: LiveBroker,
     ) -> None:
         self.settings = settings
+        self.live = live
         self.metrics = metrics
         self.blobs = blobs
         self.catalog = Catalog(db)
@@ -140,6 +147,7 @@ class Ingestor:
             )
             state.acked_seq = batch.seq
             state.last_activity = time.monotonic()
+            await self.live.publish(LiveMessage(state.sid, batch.seq, batch.page, batch.events))
         if state.pending_bytes >= self.settings.chunk_max_bytes:
             self._cut_soon(state)
         return state.acked_seq

@@ -1,0 +1,160 @@
+"""Organisations, users, sites and API tokens: the domain operations behind the
+CLI, the demo and the tests. Functions take an AsyncSession; callers commit."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .auth.login import normalise_email
+from .auth.passwords import MIN_PASSWORD_LENGTH, hash_password
+from .auth.principal import ROLES
+from .auth.tokens import issue_api_token
+from .db.models import Membership, Organisation, Site, User
+from .errors import NotFound, ReplayError
+from .timeutil import now_ms
+
+SITE_KEY_PREFIX = "pk_"
+DEFAULT_SITE_SETTINGS: dict[str, Any] = {
+    "mask_all_inputs": True,
+    "mask_all_text": False,
+    "block_selector": "",
+    "mask_text_selector": "",
+    "record": True,
+    "honor_dnt": True,
+    "ip_mode": "truncated",
+    "retention_days": 30,
+}
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class AccountError(ReplayError):
+    """An account operation was asked something invalid (bad origin, taken email...)."""
+
+    code = "invalid_account"
+
+
+def normalise_origin(url: str) -> str:
+    """`HTTPS://Shop.Example:443/path` -> `https://shop.example`, as browsers send Origin."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as e:
+        raise AccountError(f"invalid origin {url!r}: {e}") from e
+    if parts.scheme.lower() not in _DEFAULT_PORTS:
+        raise AccountError(f"invalid origin {url!r}: only http and https origins are allowed")
+    if not parts.hostname or parts.username is not None or parts.password is not None:
+        raise AccountError(f"invalid origin {url!r}: expected scheme://host[:port]")
+    scheme = parts.scheme.lower()
+    try:
+        host = parts.hostname.encode("idna").decode("ascii")
+    except UnicodeError as e:
+        raise AccountError(f"invalid origin {url!r}: bad host name") from e
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    if port is None or port == _DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def site_snippet(public_url: str, site_key: str) -> str:
+    """The script tag a site owner adds to their pages (DESIGN.md section 5)."""
+    return f'<script src="{public_url}/recorder.js" data-site-key="{site_key}" async></script>'
+
+
+def _check_name(kind: str, name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise AccountError(f"{kind} name must be 1 to 200 characters")
+    return name
+
+
+async def find_organisation(db: AsyncSession, name: str) -> Organisation | None:
+    return await db.scalar(select(Organisation).where(Organisation.name == name.strip()))
+
+
+async def ensure_organisation(db: AsyncSession, name: str) -> Organisation:
+    """The organisation called `name`, created if missing."""
+    org = await find_organisation(db, name)
+    if org is None:
+        org = Organisation(name=_check_name("organisation", name), created_ms=now_ms())
+        db.add(org)
+        await db.flush()
+    return org
+
+
+async def find_user(db: AsyncSession, email: str) -> User | None:
+    return await db.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+async def _password_hash(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    return await hash_password(password)
+
+
+async def create_user(
+    db: AsyncSession, email: str, password: str, *, org_id: int, role: str
+) -> User:
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 320:
+        raise AccountError(f"invalid email address {email!r}")
+    if await find_user(db, email) is not None:
+        raise AccountError(f"a user with email {email} already exists")
+    user = User(email=email, password_hash=await _password_hash(password), created_ms=now_ms())
+    db.add(user)
+    await db.flush()
+    await set_membership(db, user.id, org_id, role)
+    return user
+
+
+async def set_password(db: AsyncSession, user: User, password: str) -> None:
+    user.password_hash = await _password_hash(password)
+    await db.flush()
+
+
+async def set_membership(db: AsyncSession, user_id: int, org_id: int, role: str) -> None:
+    """Give the user `role` in the organisation (a user may belong to several)."""
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    membership = await db.get(Membership, (user_id, org_id))
+    if membership is None:
+        db.add(Membership(user_id=user_id, org_id=org_id, role=role))
+    else:
+        membership.role = role
+    await db.flush()
+
+
+async def create_site(
+    db: AsyncSession,
+    org_id: int,
+    name: str,
+    origins: list[str],
+    settings: dict[str, Any] | None = None,
+) -> Site:
+    normalised = list(dict.fromkeys(normalise_origin(o) for o in origins))
+    if not normalised:
+        raise AccountError("a site needs at least one allowed origin")
+    site = Site(
+        org_id=org_id,
+        name=_check_name("site", name),
+        public_key=SITE_KEY_PREFIX + secrets.token_urlsafe(24),
+        allowed_origins=normalised,
+        settings={**DEFAULT_SITE_SETTINGS, **(settings or {})},
+        created_ms=now_ms(),
+    )
+    db.add(site)
+    await db.flush()
+    return site
+
+
+async def create_api_token(db: AsyncSession, email: str, name: str = "") -> tuple[str, User]:
+    """A new API token for the user with this email: (token in clear, user)."""
+    user = await find_user(db, email)
+    if user is None:
+        raise NotFound(f"no user with email {normalise_email(email)}")
+    return await issue_api_token(db, user.id, name), user

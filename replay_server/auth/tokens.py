@@ -1,0 +1,69 @@
+"""API tokens: `rs_` + 43 random URL-safe characters, shown once; the database
+keeps only their SHA-256, so a leaked table does not leak tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..db.models import ApiToken, User
+from ..timeutil import now_ms
+from .principal import Principal, load_principal
+
+TOKEN_PREFIX = "rs_"
+LAST_USED_RESOLUTION_MS = 60_000  # last_used_ms is written at most once a minute
+
+
+def sha256_hex(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_api_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+async def issue_api_token(db: AsyncSession, user_id: int, name: str = "") -> str:
+    """Store a new token for the user (caller commits) and return it in clear."""
+    token = new_api_token()
+    db.add(ApiToken(user_id=user_id, token_hash=sha256_hex(token), name=name, created_ms=now_ms()))
+    await db.flush()
+    return token
+
+
+async def principal_for_api_token(db: AsyncSession, token: str) -> Principal | None:
+    """The token's user, or None for an unknown or revoked token. May write
+    last_used_ms (caller commits)."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    row = (
+        await db.execute(
+            select(ApiToken, User)
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == sha256_hex(token), ApiToken.revoked_ms.is_(None))
+        )
+    ).first()
+    if row is None:
+        return None
+    api_token, user = row
+    now = now_ms()
+    if api_token.last_used_ms is None or now - api_token.last_used_ms >= LAST_USED_RESOLUTION_MS:
+        await _touch(db, api_token.id, now)
+    return await load_principal(db, user)
+
+
+async def _touch(db: AsyncSession, token_id: int, now: int) -> None:
+    # Conditional, so concurrent requests do not all write within the same minute.
+    await db.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token_id,
+            or_(
+                ApiToken.last_used_ms.is_(None),
+                ApiToken.last_used_ms <= now - LAST_USED_RESOLUTION_MS,
+            ),
+        )
+        .values(last_used_ms=now)
+    )
