@@ -42,7 +42,7 @@ case "${1:-}" in
   test)
     python_deps "[test]" && js_build && chromium
     npm run --silent typecheck
-    "$VENV/bin/ruff" check replay_server tests benchmarks migrations
+    "$VENV/bin/ruff" check
     "$VENV/bin/mypy"
     shift
     exec "$VENV/bin/pytest" "$@"
