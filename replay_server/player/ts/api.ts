@@ -31,8 +31,36 @@ export interface SessionMeta {
   tz: string;
   referrer: string;
   entry_url: string;
+  /** Two-letter country code, when the server knows it. */
+  country: string;
   pages: PageView[];
-  chunks: { count: number; raw_bytes: number; stored_bytes: number };
+  chunks: { count: number; raw_bytes: number; stored_bytes: number; items: ChunkItem[] };
+}
+
+/** One stored chunk's place in the session (event clock), for planning downloads. */
+export interface ChunkItem {
+  idx: number;
+  page: number;
+  first_ts: number;
+  last_ts: number;
+  events: number;
+  raw_bytes: number;
+  has_full_snapshot: boolean;
+}
+
+/** A chunk the server could not read (blob missing or corrupt). */
+export interface MissingChunk {
+  chunk: number;
+  page: number;
+  first_ts: number;
+  last_ts: number;
+  has_full_snapshot: boolean;
+  reason: string;
+}
+
+export interface EventsPage {
+  events: eventWithTime[];
+  missing: MissingChunk[];
 }
 
 /** An error to show to the user: from the API's error body, the network, or a malformed response. */
@@ -82,6 +110,31 @@ function pair(o: Obj, key: string): [number, number] | null {
   return null;
 }
 
+function parseChunkItem(v: unknown, index: number): ChunkItem {
+  if (!isObj(v)) throw bad(`chunks.items[${index}]`);
+  return {
+    idx: num(v, "idx"),
+    page: num(v, "page", 0),
+    first_ts: num(v, "first_ts"),
+    last_ts: num(v, "last_ts"),
+    events: num(v, "events", 0),
+    raw_bytes: num(v, "raw_bytes", 0),
+    has_full_snapshot: v["has_full_snapshot"] === true,
+  };
+}
+
+export function parseMissing(v: unknown): MissingChunk[] {
+  if (!Array.isArray(v)) return [];
+  return v.filter(isObj).map((m) => ({
+    chunk: num(m, "chunk", -1),
+    page: num(m, "page", 0),
+    first_ts: num(m, "first_ts", 0),
+    last_ts: num(m, "last_ts", 0),
+    has_full_snapshot: m["has_full_snapshot"] === true,
+    reason: str(m, "reason", "unreadable"),
+  }));
+}
+
 function parsePage(v: unknown, index: number): PageView {
   if (!isObj(v)) throw bad(`pages[${index}]`);
   const ended = v["ended_at_ms"];
@@ -118,11 +171,13 @@ export function parseSessionMeta(v: unknown): SessionMeta {
     tz: str(v, "tz", ""),
     referrer: str(v, "referrer", ""),
     entry_url: str(v, "entry_url", ""),
+    country: typeof v["country"] === "string" ? v["country"] : "",
     pages: Array.isArray(pagesRaw) ? pagesRaw.map(parsePage) : [],
     chunks: {
       count: num(chunksRaw, "count", 0),
       raw_bytes: num(chunksRaw, "raw_bytes", 0),
       stored_bytes: num(chunksRaw, "stored_bytes", 0),
+      items: Array.isArray(chunksRaw["items"]) ? chunksRaw["items"].map(parseChunkItem) : [],
     },
   };
 }
@@ -140,6 +195,10 @@ export function parseEvents(v: unknown): eventWithTime[] {
     if (isEvent(e)) events.push(e);
   }
   return events;
+}
+
+export function parseEventsPage(v: unknown): EventsPage {
+  return { events: parseEvents(v), missing: isObj(v) ? parseMissing(v["missing"]) : [] };
 }
 
 async function readBody(res: Response, onProgress?: Progress): Promise<Uint8Array> {
@@ -214,9 +273,21 @@ export class Api {
     return parseSessionMeta(await getData(this.sessionUrl(id), "application/json"));
   }
 
-  /** All events of the session (every page), in time order; msgpack when the server offers it. */
-  async events(id: string, onProgress?: Progress): Promise<eventWithTime[]> {
+  /** Events with `fromMs <= timestamp <= toMs` (either bound optional), every page, in order. */
+  async events(id: string, fromMs: number | null, toMs: number | null, onProgress?: Progress): Promise<EventsPage> {
     const accept = "application/msgpack, application/json;q=0.9";
-    return parseEvents(await getData(`${this.sessionUrl(id)}/events`, accept, onProgress));
+    const query = new URLSearchParams();
+    if (fromMs !== null) query.set("from_ms", String(fromMs));
+    if (toMs !== null) query.set("to_ms", String(toMs));
+    const qs = query.toString();
+    const url = `${this.sessionUrl(id)}/events${qs ? "?" + qs : ""}`;
+    return parseEventsPage(await getData(url, accept, onProgress));
+  }
+
+  /** ws(s):// URL of the session's live view. */
+  liveUrl(id: string): string {
+    const url = new URL(`${this.sessionUrl(id)}/live`, window.location.href);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    return url.toString();
   }
 }

@@ -1,4 +1,5 @@
-// The control bar: play/pause, time, scrubber, speed, skip inactivity, share link.
+// The control bar: play/pause, time, scrubber, speed, skip inactivity (on by
+// default), share link, full screen. A slot at the end is left for other tools.
 import { el, icon, ICONS } from "./dom";
 import { formatClock } from "./format";
 import { Scrubber, type SeekHandlers } from "./timeline";
@@ -12,6 +13,7 @@ export interface ControlHandlers extends SeekHandlers {
   onSpeed(speed: number): void;
   onSkipInactive(skip: boolean): void;
   onCopyLink(): void;
+  onFullscreen(): void;
 }
 
 export class Controls {
@@ -21,6 +23,10 @@ export class Controls {
   private readonly time: HTMLSpanElement;
   private readonly status: HTMLSpanElement;
   private readonly linkBox: HTMLInputElement;
+  private readonly speed: HTMLSelectElement;
+  private readonly live: HTMLSpanElement;
+  /** Where other features add their buttons (e.g. export). */
+  readonly tools: HTMLSpanElement;
   private state: PlayState | null = null;
   private shownTime = "";
   private statusTimer = 0;
@@ -33,7 +39,8 @@ export class Controls {
 
     this.time = el("span", { className: "time", attrs: { "aria-live": "off" } });
 
-    const speed = el("select", { className: "select", attrs: { "aria-label": "Playback speed" } });
+    const speed = el("select", { className: "select", attrs: { "aria-label": "Playback speed", title: "Speed (keys 1–4)" } });
+    this.speed = speed;
     for (const s of SPEEDS) {
       const option = el("option", { text: `${s}×`, attrs: { value: String(s) } });
       if (s === 1) option.selected = true;
@@ -41,7 +48,8 @@ export class Controls {
     }
     speed.addEventListener("change", () => handlers.onSpeed(Number(speed.value)));
 
-    const skip = el("input", { attrs: { type: "checkbox" } });
+    const skip = el("input", { attrs: { type: "checkbox", "data-role": "skip" } });
+    skip.checked = true;
     skip.addEventListener("change", () => handlers.onSkipInactive(skip.checked));
     const skipLabel = el("label", { className: "toggle", attrs: { title: "Fast-forward through stretches with no activity" } }, [
       skip,
@@ -53,6 +61,13 @@ export class Controls {
       el("span", { text: "Copy link at current time" }),
     ]);
     copy.addEventListener("click", () => handlers.onCopyLink());
+
+    const full = el("button", { className: "btn btn-quiet", attrs: { type: "button", title: "Full screen (f)", "aria-label": "Full screen" } }, [
+      icon(ICONS.fullscreen),
+    ]);
+    full.addEventListener("click", () => handlers.onFullscreen());
+    this.live = el("span", { className: "badge badge-live", text: "Live", attrs: { hidden: "", title: "Following the session as it is recorded" } });
+    this.tools = el("span", { className: "controls-tools" });
 
     this.status = el("span", { className: "status", attrs: { role: "status" } });
     this.linkBox = el("input", {
@@ -69,12 +84,15 @@ export class Controls {
       el("div", { className: "controls-row" }, [
         this.playButton,
         this.time,
+        this.live,
         el("span", { className: "spacer" }),
         this.status,
         this.linkBox,
         skipLabel,
         speed,
         copy,
+        this.tools,
+        full,
       ]),
     ]);
     this.setState("paused");
@@ -115,6 +133,17 @@ export class Controls {
     this.linkBox.hidden = false;
     this.linkBox.focus();
     this.linkBox.select();
+  }
+
+  /** Select a speed from the list (keyboard 1-4). */
+  setSpeed(speed: number): void {
+    this.speed.value = String(speed);
+  }
+
+  /** LIVE: the timeline follows the recording; play/seek controls wait for the end. */
+  setLive(live: boolean): void {
+    this.live.hidden = !live;
+    this.element.classList.toggle("is-live", live);
   }
 
   setSkipping(skipping: boolean): void {

@@ -15,9 +15,12 @@ export class Layout {
   private readonly viewport: HTMLSpanElement;
   private readonly badges: HTMLSpanElement;
   private readonly address: HTMLDivElement;
-  private readonly root: HTMLElement;
+  readonly root: HTMLElement;
   private readonly pagesSection: HTMLElement;
+  private readonly eventsSection: HTMLElement;
   private readonly detailsSection: HTMLElement;
+  private readonly notices: HTMLUListElement;
+  private readonly shownNotices = new Set<string>();
 
   constructor(root: HTMLElement) {
     this.pageIndex = el("span", { className: "addr-index" });
@@ -35,11 +38,14 @@ export class Layout {
     this.overlay = el("div", { className: "overlay", attrs: { role: "status" } });
     this.stage = el("div", { className: "stage" }, [this.overlay]);
     this.address = address;
-    this.main = el("div", { className: "player-main" }, [address, this.stage]);
+    this.notices = el("ul", { className: "notices", attrs: { role: "status", "aria-label": "Notices", hidden: "" } });
+    this.main = el("div", { className: "player-main" }, [address, this.notices, this.stage]);
     this.pagesSection = el("section", { className: "side-section", attrs: { hidden: "" } });
+    this.eventsSection = el("section", { className: "side-section side-events", attrs: { hidden: "" } });
     this.detailsSection = el("section", { className: "side-section", attrs: { hidden: "" } });
     this.side = el("aside", { className: "player-side", attrs: { "aria-label": "Session" } }, [
       this.pagesSection,
+      this.eventsSection,
       this.detailsSection,
     ]);
     clear(root);
@@ -50,6 +56,18 @@ export class Layout {
 
   setPages(list: HTMLElement, count: number): void {
     this.fill(this.pagesSection, "Pages", list, String(count));
+  }
+
+  setEvents(list: HTMLElement, count: number): void {
+    this.fill(this.eventsSection, "Events", el("div", { className: "event-scroll" }, [list]), String(count));
+  }
+
+  /** A non-blocking message above the replay (missing parts of the recording). */
+  addNotice(message: string): void {
+    if (this.shownNotices.has(message)) return;
+    this.shownNotices.add(message);
+    this.notices.appendChild(el("li", { className: "notice", text: message }));
+    this.notices.hidden = false;
   }
 
   setDetails(details: HTMLElement): void {

@@ -1,13 +1,13 @@
-// The scrubber: a range input over the session's time, with page boundaries
-// and an activity strip under it. It only reports seeks; the player decides.
+// The scrubber: a range input over the session's time, with an activity strip
+// (events per second, skipped idle gaps), a lane of markers (hover tells what,
+// click jumps) and page boundaries. It only reports seeks; the player decides.
+import { ActivityStrip } from "./activity";
 import { el } from "./dom";
 import { formatClock } from "./format";
-import type { eventWithTime } from "@rrweb/types";
+import type { Marker } from "./markers";
 
-const INCREMENTAL = 3;
-// Incremental sources that mean a person did something (rrweb IncrementalSource).
-const USER_SOURCES = new Set([1, 2, 3, 5, 6, 12, 14]); // mouse move/interaction, scroll, input, touch, drag, selection
-const BUCKETS = 240;
+/** At most this many markers are drawn (clicks of a very long session); the event list keeps all. */
+const MAX_MARKERS = 1500;
 
 export interface SeekHandlers {
   /** The user grabbed the handle (pointer or keyboard). */
@@ -16,14 +16,21 @@ export interface SeekHandlers {
   onSeekPreview(ms: number): void;
   /** The final position. */
   onSeekCommit(ms: number): void;
+  /** A marker was clicked. */
+  onJump(ms: number): void;
 }
 
 export class Scrubber {
   readonly element: HTMLDivElement;
   private readonly input: HTMLInputElement;
   private readonly markers: HTMLDivElement;
-  private readonly activity: HTMLDivElement;
+  private readonly lane: HTMLDivElement;
+  private readonly loaded: HTMLDivElement;
+  readonly activity: ActivityStrip;
+  private readonly handlers: SeekHandlers;
   private total = 0;
+  private startMs = 0;
+  private markerCount = 0;
   private dragging = false;
 
   constructor(handlers: SeekHandlers) {
@@ -31,9 +38,13 @@ export class Scrubber {
       className: "scrubber-input",
       attrs: { type: "range", min: "0", max: "0", step: "100", value: "0", "aria-label": "Seek" },
     });
+    this.handlers = handlers;
     this.markers = el("div", { className: "scrubber-markers", attrs: { "aria-hidden": "true" } });
-    this.activity = el("div", { className: "scrubber-activity", attrs: { "aria-hidden": "true" } });
-    this.element = el("div", { className: "scrubber" }, [this.activity, this.markers, this.input]);
+    this.loaded = el("div", { className: "scrubber-loaded", attrs: { "aria-hidden": "true" } });
+    this.activity = new ActivityStrip();
+    this.lane = el("div", { className: "marker-lane", attrs: { role: "list", "aria-label": "Moments" } });
+    const track = el("div", { className: "scrubber" }, [this.loaded, this.markers, this.input]);
+    this.element = el("div", { className: "timeline" }, [this.lane, this.activity.element, track]);
 
     const start = (): void => {
       if (this.dragging) return;
@@ -81,6 +92,36 @@ export class Scrubber {
     this.paint(clamped);
   }
 
+  /** The timeline's origin (event clock) and length; markers and activity are placed on it. */
+  setRange(startMs: number, totalMs: number): void {
+    this.startMs = startMs;
+    this.setTotal(totalMs);
+    this.activity.setRange(startMs, this.total);
+  }
+
+  /** How much of the session is downloaded (the rest of the track is shown as loading). */
+  setLoaded(ms: number): void {
+    const ratio = this.total > 0 ? Math.min(1, ms / this.total) : 1;
+    this.loaded.style.width = `${(ratio * 100).toFixed(3)}%`;
+    this.element.classList.toggle("is-loading", ratio < 1);
+  }
+
+  addMarkers(markers: ReadonlyArray<Marker>): void {
+    if (this.total <= 0) return;
+    for (const m of markers) {
+      if (this.markerCount >= MAX_MARKERS && m.kind === "click") continue;
+      this.markerCount++;
+      const offset = Math.min(Math.max(0, m.ts - this.startMs), this.total);
+      const dot = el("button", {
+        className: `marker marker-${m.kind}`,
+        attrs: { type: "button", title: `${m.label} · ${formatClock(offset)}`, "aria-label": m.label, "data-kind": m.kind, role: "listitem" },
+      });
+      dot.style.left = `${(100 * offset) / this.total}%`;
+      dot.addEventListener("click", () => this.handlers.onJump(offset));
+      this.lane.appendChild(dot);
+    }
+  }
+
   /** Thin ticks where a new page view starts (the first page opens the timeline and gets none). */
   setPageMarks(marks: ReadonlyArray<{ offsetMs: number; label: string }>): void {
     this.markers.textContent = "";
@@ -90,31 +131,6 @@ export class Scrubber {
       tick.style.left = `${(100 * mark.offsetMs) / this.total}%`;
       this.markers.appendChild(tick);
     }
-  }
-
-  /** Shade the track where the visitor was active, so idle stretches stand out. */
-  setActivity(events: ReadonlyArray<eventWithTime>, startMs: number): void {
-    this.activity.textContent = "";
-    if (this.total <= 0) return;
-    const counts = new Array<number>(BUCKETS).fill(0);
-    for (const e of events) {
-      if (e.type !== INCREMENTAL) continue;
-      const source = (e.data as { source?: unknown }).source;
-      if (typeof source !== "number" || !USER_SOURCES.has(source)) continue;
-      const i = Math.min(BUCKETS - 1, Math.floor(((e.timestamp - startMs) / this.total) * BUCKETS));
-      if (i >= 0) counts[i] = (counts[i] ?? 0) + 1;
-    }
-    const max = Math.max(1, ...counts);
-    const frag = document.createDocumentFragment();
-    counts.forEach((count, i) => {
-      if (count === 0) return;
-      const bar = el("span", { className: "scrubber-bar" });
-      bar.style.left = `${(100 * i) / BUCKETS}%`;
-      bar.style.width = `${100 / BUCKETS}%`;
-      bar.style.opacity = String(0.25 + 0.75 * Math.sqrt(count / max));
-      frag.appendChild(bar);
-    });
-    this.activity.appendChild(frag);
   }
 
   private paint(ms: number): void {

@@ -1,0 +1,116 @@
+// The activity strip: events per second over the session, drawn on a canvas
+// (a 60-minute session has 3,600 seconds: no element per bar), with the idle
+// stretches that "skip inactivity" fast-forwards shaded on top.
+import type { eventWithTime } from "@rrweb/types";
+import { el } from "./dom";
+import { formatClock, formatDuration } from "./format";
+
+const INCREMENTAL = 3;
+/** rrweb's user interactions (IncrementalSource MouseMove..Input) and its default idle threshold. */
+const INTERACTION_MIN = 1;
+const INTERACTION_MAX = 5;
+export const INACTIVE_MS = 10_000;
+
+export interface Gap {
+  fromMs: number;
+  toMs: number;
+}
+
+export function isInteraction(e: eventWithTime): boolean {
+  if (e.type !== INCREMENTAL) return false;
+  const source = (e.data as { source?: unknown }).source;
+  return typeof source === "number" && source >= INTERACTION_MIN && source <= INTERACTION_MAX;
+}
+
+export class ActivityStrip {
+  readonly element: HTMLDivElement;
+  private readonly canvas: HTMLCanvasElement;
+  private readonly gapLayer: HTMLDivElement;
+  private perSecond: number[] = [];
+  private startMs = 0;
+  private total = 0;
+  private lastInteraction: number | null = null;
+  readonly gaps: Gap[] = [];
+  private raf = 0;
+
+  constructor() {
+    this.canvas = el("canvas", { className: "activity-canvas" });
+    this.gapLayer = el("div", { className: "activity-gaps" });
+    this.element = el("div", { className: "activity", attrs: { title: "Events per second" } }, [this.canvas, this.gapLayer]);
+    this.element.addEventListener("mousemove", (e) => this.hover(e));
+    if (typeof ResizeObserver === "function") new ResizeObserver(() => this.schedule()).observe(this.element);
+  }
+
+  setRange(startMs: number, totalMs: number): void {
+    this.startMs = startMs;
+    this.total = Math.max(1, totalMs);
+    this.schedule();
+  }
+
+  add(events: ReadonlyArray<eventWithTime>): void {
+    for (const e of events) {
+      const s = Math.floor((e.timestamp - this.startMs) / 1000);
+      if (s < 0) continue;
+      while (this.perSecond.length <= s) this.perSecond.push(0);
+      this.perSecond[s] = (this.perSecond[s] ?? 0) + 1;
+      if (!isInteraction(e)) continue;
+      const at = e.timestamp - this.startMs;
+      if (this.lastInteraction !== null && at - this.lastInteraction > INACTIVE_MS) {
+        this.gaps.push({ fromMs: this.lastInteraction, toMs: at });
+      }
+      this.lastInteraction = at;
+    }
+    this.schedule();
+  }
+
+  /** Shade skipped gaps (only while skipping is on). */
+  showGaps(show: boolean): void {
+    this.element.classList.toggle("show-gaps", show);
+  }
+
+  private schedule(): void {
+    if (!this.raf) this.raf = requestAnimationFrame(() => this.draw());
+  }
+
+  private draw(): void {
+    this.raf = 0;
+    const width = Math.max(1, Math.round(this.element.clientWidth));
+    const height = Math.max(1, Math.round(this.element.clientHeight));
+    const dpr = window.devicePixelRatio || 1;
+    this.canvas.width = Math.round(width * dpr);
+    this.canvas.height = Math.round(height * dpr);
+    const ctx = this.canvas.getContext("2d");
+    if (!ctx) return;
+    ctx.scale(dpr, dpr);
+    ctx.clearRect(0, 0, width, height);
+    const columns = new Array<number>(width).fill(0);
+    this.perSecond.forEach((count, s) => {
+      const x = Math.min(width - 1, Math.floor(((s * 1000) / this.total) * width));
+      columns[x] = Math.max(columns[x] ?? 0, count);
+    });
+    const max = Math.max(1, ...columns);
+    ctx.fillStyle = "#7f97d6";
+    columns.forEach((count, x) => {
+      if (count <= 0) return;
+      const h = Math.max(1, Math.round(height * Math.sqrt(count / max)));
+      ctx.fillRect(x, height - h, 1, h);
+    });
+    this.gapLayer.textContent = "";
+    for (const gap of this.gaps) {
+      const g = el("span", {
+        className: "activity-gap",
+        attrs: { title: `Idle ${formatDuration(gap.toMs - gap.fromMs)} (${formatClock(gap.fromMs)}–${formatClock(gap.toMs)}): skipped` },
+      });
+      g.style.left = `${(100 * gap.fromMs) / this.total}%`;
+      g.style.width = `${(100 * (gap.toMs - gap.fromMs)) / this.total}%`;
+      this.gapLayer.appendChild(g);
+    }
+  }
+
+  private hover(e: MouseEvent): void {
+    const box = this.element.getBoundingClientRect();
+    const ms = ((e.clientX - box.left) / Math.max(1, box.width)) * this.total;
+    const count = this.perSecond[Math.floor(ms / 1000)] ?? 0;
+    this.element.title = `${count} event${count === 1 ? "" : "s"}/s at ${formatClock(ms)}`;
+  }
+}
