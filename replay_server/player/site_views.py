@@ -1,0 +1,98 @@
+"""Site settings (admins): name, origins, privacy and recording settings, the
+snippet, and rotating the site key. Saved settings reach recorders at their
+next hello: the ingest path's site cache forgets the site at once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from .. import keys
+from ..accounts import DEFAULT_SITE_SETTINGS, rotate_site_key, site_snippet
+from ..api.params import id_in_path
+from ..auth.context import require_principal
+from ..db import scope
+from ..db.models import Site
+from ..site_settings import IP_MODES, SettingsError, parse_site_form
+from .forms import done_flash, read_form
+from .render import redirect, render
+
+routes = web.RouteTableDef()
+FLASH = {
+    "saved": "Settings saved.",
+    "rotated": "A new site key was issued; the old key no longer works.",
+}
+
+
+def _form_values(site: Site) -> dict[str, Any]:
+    s = {**DEFAULT_SITE_SETTINGS, **site.settings}
+    return {
+        **{k: s[k] for k in DEFAULT_SITE_SETTINGS},
+        "name": site.name,
+        "origins": "\n".join(site.allowed_origins),
+        "sample_percent": f"{float(s['sample_rate']) * 100:g}",
+    }
+
+
+def _page(
+    request: web.Request,
+    site: Site,
+    values: Mapping[str, Any],
+    errors: Mapping[str, str],
+    status: int = 200,
+) -> web.Response:
+    public_url = request.app[keys.SETTINGS].effective_public_url
+    context = {
+        "site": {"id": site.id, "name": site.name, "public_key": site.public_key},
+        "snippet": site_snippet(public_url, site.public_key),
+        "values": values,
+        "errors": errors,
+        "ip_modes": IP_MODES,
+        "flash": done_flash(request, FLASH),
+    }
+    return render(request, "site_settings.html", f"Settings · {site.name}", context, status)
+
+
+@routes.get("/sites/{site_id}/settings", name="site_settings")
+async def settings_page(request: web.Request) -> web.Response:
+    principal = require_principal(request)
+    async with request.app[keys.DB]() as db:
+        site = await scope.get_site(db, principal, id_in_path(request, "site_id"), role="admin")
+    return _page(request, site, _form_values(site), {})
+
+
+@routes.post("/sites/{site_id}/settings")
+async def settings_submit(request: web.Request) -> web.Response:
+    principal = require_principal(request)
+    site_id = id_in_path(request, "site_id")
+    form = await read_form(request)
+    async with request.app[keys.DB]() as db:
+        site = await scope.get_site(db, principal, site_id, role="admin")
+        try:
+            changes = parse_site_form(form, {**DEFAULT_SITE_SETTINGS, **site.settings})
+        except SettingsError as e:
+            values = {**_form_values(site), **form}
+            for field in ("record", "mask_all_inputs", "mask_all_text", "honor_dnt"):
+                values[field] = field in form
+            return _page(request, site, values, e.errors, status=400)
+        site.name = changes.name
+        site.allowed_origins = changes.origins
+        site.settings = changes.settings
+        public_key = site.public_key
+        await db.commit()
+    request.app[keys.SITES].forget(public_key)
+    return redirect(f"/sites/{site_id}/settings?done=saved")
+
+
+@routes.post("/sites/{site_id}/rotate-key", name="site_rotate_key")
+async def rotate_key(request: web.Request) -> web.Response:
+    principal = require_principal(request)
+    site_id = id_in_path(request, "site_id")
+    async with request.app[keys.DB]() as db:
+        site = await scope.get_site(db, principal, site_id, role="admin")
+        old_key = await rotate_site_key(db, site)
+        await db.commit()
+    request.app[keys.SITES].forget(old_key)
+    return redirect(f"/sites/{site_id}/settings?done=rotated")

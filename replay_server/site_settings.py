@@ -1,0 +1,208 @@
+"""A site's recording and privacy settings (stored in Site.settings JSON):
+their defaults, and the validation of every field an admin can change, from
+the dashboard's form or from JSON. Bad input is a SettingsError that names each
+offending field; nothing partial is ever saved."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .accounts import AccountError, normalise_origin
+from .errors import ReplayError
+
+IP_MODES = ("none", "truncated", "full")
+MAX_SELECTOR_LENGTH = 1000
+MAX_ORIGINS = 50
+MAX_NAME_LENGTH = 200
+BOOL_FIELDS = ("record", "mask_all_inputs", "mask_all_text", "honor_dnt")
+SELECTOR_FIELDS = ("block_selector", "mask_text_selector")
+_FORBIDDEN_IN_SELECTOR = re.compile(r"[{};<\x00-\x1f\x7f]")
+_CLOSERS = {")": "(", "]": "["}
+
+
+class SettingsError(ReplayError):
+    """One or more fields are invalid: `errors` maps each field to its message."""
+
+    code = "invalid_settings"
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class SiteChanges:
+    name: str
+    origins: list[str]
+    settings: dict[str, Any]
+
+
+def check_selector(value: str) -> str:
+    """A CSS selector list as rrweb will use it (element.matches); "" is none.
+    Not a full CSS parser: refuses what cannot be a selector (declarations,
+    markup, control characters, unbalanced brackets or quotes, empty parts)."""
+    value = value.strip()
+    if not value:
+        return ""
+    if len(value) > MAX_SELECTOR_LENGTH:
+        raise ValueError(f"at most {MAX_SELECTOR_LENGTH} characters")
+    if _FORBIDDEN_IN_SELECTOR.search(value):
+        raise ValueError("not a CSS selector (no braces, semicolons, markup or control characters)")
+    parts = _split_top_level(value)
+    if any(not part.strip() for part in parts):
+        raise ValueError("empty selector in the comma-separated list")
+    if any(part.strip()[-1] in ">+~" for part in parts):
+        raise ValueError("a selector cannot end with a combinator")
+    return value
+
+
+def _split_top_level(value: str) -> list[str]:
+    """Split on commas outside brackets and quotes; ValueError when unbalanced."""
+    stack: list[str] = []
+    quote = ""
+    parts, start, i = [], 0, 0
+    while i < len(value):
+        ch = value[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "([":
+            stack.append(ch)
+        elif ch in _CLOSERS:
+            if not stack or stack.pop() != _CLOSERS[ch]:
+                raise ValueError("unbalanced brackets")
+        elif ch == "," and not stack:
+            parts.append(value[start:i])
+            start = i + 1
+        i += 1
+    if quote or stack:
+        raise ValueError("unbalanced quotes or brackets")
+    parts.append(value[start:])
+    return parts
+
+
+def _number(raw: Any, kind: type[int] | type[float], low: float, high: float) -> float:
+    if isinstance(raw, bool):
+        raise ValueError("must be a number")
+    try:
+        value = kind(str(raw).strip()) if isinstance(raw, str) else kind(raw)
+    except (TypeError, ValueError) as e:
+        raise ValueError("must be a number") from e
+    if math.isnan(value) or not low <= value <= high:
+        raise ValueError(f"must be between {low:g} and {high:g}")
+    return value
+
+
+def _bool(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    raise ValueError("must be true or false")
+
+
+def _selector(raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise ValueError("must be text")
+    return check_selector(raw)
+
+
+def _ip_mode(raw: Any) -> str:
+    if raw not in IP_MODES:
+        raise ValueError(f"must be one of {', '.join(IP_MODES)}")
+    return str(raw)
+
+
+def _sample_rate(raw: Any) -> float:
+    return float(_number(raw, float, 0.0, 1.0))
+
+
+def _mousemove_ms(raw: Any) -> int:
+    return int(_number(raw, int, 0, 10_000))
+
+
+def _retention_days(raw: Any) -> int:
+    return int(_number(raw, int, 1, 3650))
+
+
+_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "record": _bool,
+    "mask_all_inputs": _bool,
+    "mask_all_text": _bool,
+    "block_selector": _selector,
+    "mask_text_selector": _selector,
+    "sample_rate": _sample_rate,
+    "mousemove_sample_ms": _mousemove_ms,
+    "honor_dnt": _bool,
+    "ip_mode": _ip_mode,
+    "retention_days": _retention_days,
+}
+SETTING_FIELDS = tuple(_CHECKS)
+
+
+def validate_settings(raw: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
+    """`current` updated with the known fields of `raw`, each validated. Unknown
+    fields are refused, so a typo never passes silently."""
+    errors: dict[str, str] = {}
+    result = dict(current)
+    for name, value in raw.items():
+        check = _CHECKS.get(name)
+        if check is None:
+            errors[name] = "unknown setting"
+            continue
+        try:
+            result[name] = check(value)
+        except ValueError as e:
+            errors[name] = str(e)
+    if errors:
+        raise SettingsError(errors)
+    return result
+
+
+def parse_origins(text: str) -> list[str]:
+    """Origins separated by newlines, commas or spaces, normalised and de-duplicated."""
+    items = [item for item in re.split(r"[\s,]+", text) if item]
+    if not items:
+        raise ValueError("at least one origin is needed (scheme://host[:port])")
+    if len(items) > MAX_ORIGINS:
+        raise ValueError(f"at most {MAX_ORIGINS} origins")
+    try:
+        return list(dict.fromkeys(normalise_origin(item) for item in items))
+    except AccountError as e:
+        raise ValueError(e.message) from e
+
+
+def parse_site_form(form: Mapping[str, str], current: Mapping[str, Any]) -> SiteChanges:
+    """The settings page's form (checkboxes are absent when unticked; sampling
+    is a percentage there) -> validated changes."""
+    errors: dict[str, str] = {}
+    name = form.get("name", "").strip()
+    if not 1 <= len(name) <= MAX_NAME_LENGTH:
+        errors["name"] = f"1 to {MAX_NAME_LENGTH} characters"
+    origins: list[str] = []
+    try:
+        origins = parse_origins(form.get("origins", ""))
+    except ValueError as e:
+        errors["origins"] = str(e)
+    raw: dict[str, Any] = {f: f in form for f in BOOL_FIELDS}
+    raw.update({f: form.get(f, "") for f in (*SELECTOR_FIELDS, "ip_mode")})
+    raw["mousemove_sample_ms"] = form.get("mousemove_sample_ms", "")
+    raw["retention_days"] = form.get("retention_days", "")
+    settings: dict[str, Any] = dict(current)
+    try:
+        raw["sample_rate"] = _number(form.get("sample_percent", ""), float, 0, 100) / 100
+    except ValueError as e:
+        errors["sample_percent"] = str(e)
+    try:
+        settings = validate_settings(raw, current)
+    except SettingsError as e:
+        errors.update(e.errors)
+    if errors:
+        raise SettingsError(errors)
+    return SiteChanges(name=name, origins=origins, settings=settings)
