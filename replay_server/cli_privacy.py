@@ -1,0 +1,78 @@
+"""The work behind `replay-server retention [--dry-run]` and `replay-server
+delete-visitor`: the same code the server and the API use (retention.py,
+erasure.py), with a progress bar and a summary for the operator."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import click
+from sqlalchemy import select
+
+from .db.engine import SessionFactory, make_engine, make_session_factory
+from .db.models import RecordedSession, Site
+from .erasure import Erased, SessionRef, erase_sessions
+from .errors import NotFound
+from .retention import SweepReport, count_expired, sweep
+from .settings import Settings
+from .storage import open_blob_store
+from .storage.base import BlobStore
+
+
+@asynccontextmanager
+async def open_stores(settings: Settings) -> AsyncIterator[tuple[SessionFactory, BlobStore]]:
+    engine = make_engine(settings.effective_database_url)
+    store = open_blob_store(
+        settings.effective_storage_url, s3_endpoint_url=settings.s3_endpoint_url
+    )
+    try:
+        yield make_session_factory(engine), store
+    finally:
+        await store.close()
+        await engine.dispose()
+
+
+async def run_retention(settings: Settings, now_ms: int, dry_run: bool) -> str:
+    async with open_stores(settings) as (db, blobs):
+        total = await count_expired(db, now_ms)
+        if total == 0:
+            return "retention: no session is past its site's retention"
+        label = "measuring" if dry_run else "deleting expired sessions"
+        with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+            report = await sweep(db, blobs, now_ms, dry_run=dry_run, progress=bar.update)
+    return retention_summary(report)
+
+
+def retention_summary(report: SweepReport) -> str:
+    verb = "would delete" if report.dry_run else "deleted"
+    lines = [f"retention: {verb} {_describe(report.total, report.dry_run)}"]
+    for site_id, erased in sorted(report.by_site.items()):
+        lines.append(f"  site {site_id}: {_describe(erased, report.dry_run)}")
+    return "\n".join(lines)
+
+
+def _describe(e: Erased, dry_run: bool) -> str:
+    blobs = "" if dry_run else f", {e.blobs} blobs"
+    return (
+        f"{e.sessions} sessions ({e.chunks} chunks{blobs}, {e.page_views} page views, "
+        f"{e.stored_bytes} stored bytes)"
+    )
+
+
+async def run_delete_visitor(settings: Settings, site_id: int, visitor_id: str) -> str:
+    async with open_stores(settings) as (db, blobs):
+        async with db() as session:
+            if await session.get(Site, site_id) is None:
+                raise NotFound(f"no site with id {site_id}")
+            ids = list(
+                await session.scalars(
+                    select(RecordedSession.id).where(
+                        RecordedSession.site_id == site_id,
+                        RecordedSession.visitor_id == visitor_id,
+                    )
+                )
+            )
+        erased = await erase_sessions(db, blobs, [SessionRef(i, site_id) for i in ids])
+    return f"visitor {visitor_id} on site {site_id}: deleted {_describe(erased, False)}"

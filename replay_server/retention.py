@@ -1,0 +1,175 @@
+"""Retention: sessions are kept as long as their site's `retention_days` setting
+says (default 30 days after the session was last heard from), then deleted with
+everything they stored (erasure.py). One sweep is `sweep()`; the server runs it
+periodically (`RetentionSweeper`, REPLAY_RETENTION_SWEEP_SECONDS) and
+`replay-server retention [--dry-run]` runs it on demand. "Now" is a parameter,
+so a sweep can be asked about any moment (tests move the clock forward)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, func, select
+
+from .db.engine import SessionFactory
+from .db.models import RecordedSession, Site
+from .erasure import Erased, SessionRef, erase_sessions, measure
+from .storage.base import BlobStore
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RETENTION_DAYS = 30
+MAX_RETENTION_DAYS = 3650
+DAY_MS = 86_400_000
+BATCH_SIZE = 200
+FIRST_SWEEP_DELAY_SECONDS = 60.0
+
+Progress = Callable[[int], None]
+
+
+def retention_days(settings: Mapping[str, Any]) -> int:
+    """The site's retention in days; a missing or invalid value is the default."""
+    raw = settings.get("retention_days", DEFAULT_RETENTION_DAYS)
+    if isinstance(raw, int) and not isinstance(raw, bool) and 1 <= raw <= MAX_RETENTION_DAYS:
+        return raw
+    return DEFAULT_RETENTION_DAYS
+
+
+@dataclass(frozen=True)
+class SiteRetention:
+    site_id: int
+    days: int
+    cutoff_ms: int  # sessions last heard from before this are expired
+
+    def expired(self) -> Select[str]:
+        return select(RecordedSession.id).where(
+            RecordedSession.site_id == self.site_id,
+            RecordedSession.last_seen_ms < self.cutoff_ms,
+        )
+
+
+@dataclass
+class SweepReport:
+    dry_run: bool
+    total: Erased = field(default_factory=Erased)
+    by_site: dict[int, Erased] = field(default_factory=dict)
+
+
+async def site_retentions(db: SessionFactory, now_ms: int) -> list[SiteRetention]:
+    async with db() as session:
+        rows = (await session.execute(select(Site.id, Site.settings).order_by(Site.id))).all()
+    policies = []
+    for site_id, settings in rows:
+        days = retention_days(settings if isinstance(settings, dict) else {})
+        policies.append(SiteRetention(site_id, days, now_ms - days * DAY_MS))
+    return policies
+
+
+async def count_expired(db: SessionFactory, now_ms: int) -> int:
+    total = 0
+    async with db() as session:
+        for policy in await site_retentions(db, now_ms):
+            expired = policy.expired().subquery()
+            total += int(await session.scalar(select(func.count()).select_from(expired)) or 0)
+    return total
+
+
+async def sweep(
+    db: SessionFactory,
+    blobs: BlobStore,
+    now_ms: int,
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> SweepReport:
+    """Delete (or, with `dry_run`, measure) every session past its site's retention."""
+    report = SweepReport(dry_run)
+    for policy in await site_retentions(db, now_ms):
+        if dry_run:
+            async with db() as session:
+                ids = list(await session.scalars(policy.expired()))
+                erased = await measure(session, ids)
+        else:
+            erased = await _delete_expired(db, blobs, policy, progress, batch_size)
+        if erased.sessions:
+            report.by_site[policy.site_id] = erased
+            report.total.add(erased)
+        if dry_run and progress is not None:
+            progress(erased.sessions)
+    return report
+
+
+async def _delete_expired(
+    db: SessionFactory,
+    blobs: BlobStore,
+    policy: SiteRetention,
+    progress: Progress | None,
+    batch_size: int,
+) -> Erased:
+    erased = Erased()
+    while True:
+        async with db() as session:
+            ids = list(await session.scalars(policy.expired().limit(batch_size)))
+        if not ids:
+            return erased
+        erased.add(await erase_sessions(db, blobs, [SessionRef(i, policy.site_id) for i in ids]))
+        if progress is not None:
+            progress(len(ids))
+
+
+class RetentionSweeper:
+    """Sweeps every `interval` seconds (the first time soon after start-up, so
+    that frequent restarts do not postpone it forever); 0 disables it."""
+
+    def __init__(
+        self,
+        db: SessionFactory,
+        blobs: BlobStore,
+        interval: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._db = db
+        self._blobs = blobs
+        self._interval = interval
+        self._clock = clock
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._interval > 0:
+            self._task = asyncio.create_task(self._loop(), name="retention-sweeper")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def sweep_once(self) -> SweepReport:
+        report = await sweep(self._db, self._blobs, int(self._clock() * 1000))
+        if report.total.sessions:
+            t = report.total
+            log.info(
+                "retention: deleted %d sessions (%d chunks, %d blobs, %d page views)",
+                t.sessions,
+                t.chunks,
+                t.blobs,
+                t.page_views,
+            )
+        return report
+
+    async def _loop(self) -> None:
+        delay = min(FIRST_SWEEP_DELAY_SECONDS, self._interval)
+        while True:
+            await asyncio.sleep(delay)
+            delay = self._interval
+            try:
+                await self.sweep_once()
+            except Exception:
+                log.exception("retention sweep failed; retrying at the next interval")
