@@ -1,0 +1,125 @@
+"""Storing batches as chunks, safely when several nodes store one session.
+
+Used by every path that turns batches into stored chunks: a cut of the spool,
+start-up recovery of leftover spool segments, and `REPLAY_ACK_MODE=storage`
+(where a batch is stored before it is acked).
+
+Exactly-once across nodes: a recorder may resend a batch to node B that node A
+acked and still holds in its spool (A acked it, the ack was lost, or the
+recorder moved before A stored it). Both nodes then store it eventually. So a
+batch is stored only if no stored chunk of its page covers its seq yet: the
+writer drops covered batches, builds chunks from the rest, writes the blobs
+under keys unique to this write, and records the rows in one transaction that
+checks again under a lock on the session row (Catalog.record_chunks). If
+another node won the race, the writer deletes its blobs and tries again with
+what is still uncovered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+import time
+from dataclasses import dataclass, field
+
+from ..errors import StorageError
+from ..storage.base import BlobStore
+from .catalog import Catalog, ChunkConflict, SeqRange, is_covered
+from .chunker import BuiltChunk, SpooledBatch, build_chunks
+from .insights import ChunkInsights, InsightCarry, analyse_batches
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+PUT_CONCURRENCY = 4
+
+
+@dataclass
+class StoredCut:
+    """What one store call wrote (possibly nothing) and the insight carry after it."""
+
+    chunks: list[BuiltChunk] = field(default_factory=list)
+    carry: InsightCarry = field(default_factory=InsightCarry)
+    duplicates: int = 0  # batches dropped because another chunk holds them already
+    batches: int = 0  # batches stored by this call
+
+
+class ChunkWriter:
+    def __init__(self, catalog: Catalog, blobs: BlobStore) -> None:
+        self.catalog = catalog
+        self.blobs = blobs
+
+    async def store(
+        self, sid: str, batches: list[SpooledBatch], carry: InsightCarry | None = None
+    ) -> StoredCut:
+        """Store what no chunk of the session holds yet. `carry` is not modified."""
+        start = carry if carry is not None else InsightCarry()
+        unique = _unique(batches)
+        for _ in range(MAX_ATTEMPTS):
+            ranges = await self.catalog.stored_ranges(sid)
+            if ranges is None:
+                log.warning("batches of unknown or deleted session %s dropped", sid)
+                return StoredCut(carry=start)
+            fresh = uncovered(unique, ranges)
+            duplicates = len(unique) - len(fresh)
+            if not fresh:
+                return StoredCut(carry=start, duplicates=duplicates)
+            trial = copy.deepcopy(start)
+            chunks, insights = await asyncio.to_thread(_build, fresh, trial)
+            await self._put_all(chunks)
+            try:
+                recorded = await self.catalog.record_chunks(sid, chunks, _now_ms(), insights)
+            except ChunkConflict:
+                await self._discard(chunks)
+                continue
+            except BaseException:
+                await self._discard(chunks)
+                raise
+            if not recorded:
+                await self._discard(chunks)
+                return StoredCut(carry=start)
+            return StoredCut(chunks, trial, duplicates, len(fresh))
+        raise StorageError(f"session {sid}: chunks kept conflicting with other nodes' chunks")
+
+    async def _put_all(self, chunks: list[BuiltChunk]) -> None:
+        limit = asyncio.Semaphore(PUT_CONCURRENCY)
+
+        async def put(chunk: BuiltChunk) -> None:
+            async with limit:
+                await self.blobs.put(chunk.blob_key, chunk.data)
+
+        await asyncio.gather(*(put(c) for c in chunks))
+
+    async def _discard(self, chunks: list[BuiltChunk]) -> None:
+        """Blobs no row points to: delete them (each key is unique to this write)."""
+        for chunk in chunks:
+            try:
+                await self.blobs.delete_prefix(chunk.blob_key)
+            except StorageError as e:
+                # Harmless: an unreferenced blob under the session's prefix, gone
+                # when the session is deleted.
+                log.warning("could not delete unused blob %s: %s", chunk.blob_key, e)
+
+
+def _build(
+    batches: list[SpooledBatch], carry: InsightCarry
+) -> tuple[list[BuiltChunk], ChunkInsights]:
+    """CPU work (run in a thread): the chunks and the behaviour counts of their events."""
+    return build_chunks(batches), analyse_batches(batches, carry)
+
+
+def uncovered(batches: list[SpooledBatch], ranges: list[SeqRange]) -> list[SpooledBatch]:
+    return [b for b in batches if not is_covered(ranges, b.page, b.seq)]
+
+
+def _unique(batches: list[SpooledBatch]) -> list[SpooledBatch]:
+    """One batch per seq (the first seen), in seq order."""
+    seen: dict[int, SpooledBatch] = {}
+    for batch in batches:
+        seen.setdefault(batch.seq, batch)
+    return [seen[seq] for seq in sorted(seen)]
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
