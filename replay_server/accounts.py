@@ -25,6 +25,8 @@ DEFAULT_SITE_SETTINGS: dict[str, Any] = {
     "block_selector": "",
     "mask_text_selector": "",
     "record": True,
+    "sample_rate": 1.0,
+    "mousemove_sample_ms": 50,
     "honor_dnt": True,
     "ip_mode": "truncated",
     "retention_days": 30,
@@ -142,7 +144,7 @@ async def create_site(
     site = Site(
         org_id=org_id,
         name=_check_name("site", name),
-        public_key=SITE_KEY_PREFIX + secrets.token_urlsafe(24),
+        public_key=new_site_key(),
         allowed_origins=normalised,
         settings={**DEFAULT_SITE_SETTINGS, **(settings or {})},
         created_ms=now_ms(),
@@ -150,6 +152,19 @@ async def create_site(
     db.add(site)
     await db.flush()
     return site
+
+
+def new_site_key() -> str:
+    return SITE_KEY_PREFIX + secrets.token_urlsafe(24)
+
+
+async def rotate_site_key(db: AsyncSession, site: Site) -> str:
+    """Give the site a new public key (caller commits); return the old one, which
+    the caller must make the ingest path forget (SiteDirectory.forget)."""
+    old_key = site.public_key
+    site.public_key = new_site_key()
+    await db.flush()
+    return old_key
 
 
 async def create_api_token(db: AsyncSession, email: str, name: str = "") -> tuple[str, User]:

@@ -3,6 +3,7 @@ reads, no I/O until the app starts (resources open in cleanup contexts)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -10,16 +11,22 @@ from aiohttp import web
 from . import keys
 from .api import setup_api
 from .auth.middleware import auth_middleware
+from .auth.throttle import FailureWindow, LoginThrottle
 from .db.engine import make_engine, make_session_factory
 from .edge import error_middleware, security_headers_middleware
 from .health import setup_health
+from .ingest.geoip import open_mmdb_countries
 from .ingest.ingestor import Ingestor
 from .ingest.ratelimit import IngestRateLimits, RateLimiter
 from .ingest.sites import SiteDirectory
+from .ingest.visitmeta import IptoccCountries
 from .ingest_routes import setup_ingest
-from .live import LocalBroker
+from .live import LiveBroker, LocalBroker
+from .live.redis_broker import RedisBroker
 from .metrics import Metrics
+from .optout import setup_opt_out
 from .player import setup_dashboard
+from .retention import RetentionSweeper
 from .secret import load_or_create_secret
 from .settings import Settings
 from .storage import open_blob_store
@@ -36,16 +43,35 @@ def create_app(settings: Settings) -> web.Application:
         RateLimiter(settings.rate_per_ip, settings.rate_burst_per_ip, "IP address"),
         RateLimiter(settings.rate_per_site, settings.rate_burst_per_site, "site"),
     )
+    app[keys.LOGIN_THROTTLE] = LoginThrottle(
+        FailureWindow(settings.login_failures_per_account, settings.login_failure_window_seconds),
+        FailureWindow(settings.login_failures_per_ip, settings.login_failure_window_seconds),
+    )
+    app.cleanup_ctx.append(_countries)  # first: a bad database file stops start-up early
     app.cleanup_ctx.append(_secret)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_blob_store)
     app.cleanup_ctx.append(_live_broker)
     app.cleanup_ctx.append(_ingestor)
+    app.cleanup_ctx.append(_retention_sweeper)
     setup_health(app)
     setup_ingest(app)
     setup_api(app)
     setup_dashboard(app)
+    setup_opt_out(app)
     return app
+
+
+async def _countries(app: web.Application) -> AsyncIterator[None]:
+    path = app[keys.SETTINGS].geoip_mmdb
+    if not path:
+        app[keys.COUNTRIES] = IptoccCountries()
+        yield
+        return
+    countries = await asyncio.to_thread(open_mmdb_countries, path)
+    app[keys.COUNTRIES] = countries
+    yield
+    countries.close()
 
 
 async def _secret(app: web.Application) -> AsyncIterator[None]:
@@ -54,7 +80,12 @@ async def _secret(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
-    engine = make_engine(app[keys.SETTINGS].effective_database_url)
+    settings = app[keys.SETTINGS]
+    engine = make_engine(
+        settings.effective_database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     app[keys.DB_ENGINE] = engine
     app[keys.DB] = make_session_factory(engine)
     app[keys.SITES] = SiteDirectory(app[keys.DB])
@@ -65,7 +96,9 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 async def _blob_store(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     store = open_blob_store(
-        settings.effective_storage_url, s3_endpoint_url=settings.s3_endpoint_url
+        settings.effective_storage_url,
+        s3_endpoint_url=settings.s3_endpoint_url,
+        s3_max_connections=settings.s3_max_connections,
     )
     app[keys.BLOBS] = store
     yield
@@ -73,7 +106,8 @@ async def _blob_store(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _live_broker(app: web.Application) -> AsyncIterator[None]:
-    broker = LocalBroker()
+    redis_url = app[keys.SETTINGS].redis_url
+    broker: LiveBroker = await RedisBroker.connect(redis_url) if redis_url else LocalBroker()
     app[keys.LIVE] = broker
     yield
     await broker.close()
@@ -87,3 +121,12 @@ async def _ingestor(app: web.Application) -> AsyncIterator[None]:
     app[keys.INGESTOR] = ingestor
     yield
     await ingestor.close()
+
+
+async def _retention_sweeper(app: web.Application) -> AsyncIterator[None]:
+    sweeper = RetentionSweeper(
+        app[keys.DB], app[keys.BLOBS], app[keys.SETTINGS].retention_sweep_seconds
+    )
+    sweeper.start()
+    yield
+    await sweeper.close()

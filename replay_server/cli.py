@@ -7,8 +7,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
-import logging
 import sys
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -21,14 +21,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from . import accounts
 from .app import create_app
 from .auth.principal import ROLES
+from .auth.tokens import revoke_api_token_value
 from .db.engine import make_engine, make_session_factory
 from .db.migrate import upgrade
-from .errors import ConfigError, NotFound, ReplayError
+from .errors import NotFound, ReplayError
+from .logs import ACCESS_LOG_FORMAT, check_logging_settings, configure_logging
 from .proxies import parse_trusted_proxies
 from .settings import Settings
+from .timeutil import now_ms
 
 T = TypeVar("T")
-LOG_LEVELS = ("debug", "info", "warning", "error")
 GC_THRESHOLDS = (50_000, 50, 100)  # DESIGN.md section 9: p99 ack 248 ms -> 11 ms
 
 
@@ -56,8 +58,7 @@ def load_settings(host: str | None = None, port: int | None = None) -> Settings:
         settings = settings.replace(host=host)
     if port is not None:
         settings = settings.replace(port=port)
-    if settings.log_level.lower() not in LOG_LEVELS:
-        raise ConfigError(f"REPLAY_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+    check_logging_settings(settings)
     parse_trusted_proxies(settings.trusted_proxies)  # fail now, not on the first request
     return settings
 
@@ -86,7 +87,13 @@ def run_db(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> 
 
 def run_server(settings: Settings, app: web.Application) -> None:
     app.on_startup.append(_tune_gc)  # runs after every cleanup_ctx has started
-    web.run_app(app, host=settings.host, port=settings.port)
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        access_log_format=ACCESS_LOG_FORMAT,
+        shutdown_timeout=settings.shutdown_timeout_seconds,
+    )
 
 
 async def _tune_gc(_app: web.Application) -> None:
@@ -95,14 +102,6 @@ async def _tune_gc(_app: web.Application) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
-
-
-def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
 
 
 host_option = click.option("--host", default=None, help="Listen address [REPLAY_HOST].")
@@ -235,3 +234,43 @@ def create_token(email: str, name: str, as_json: bool) -> None:
 
     token, user_email = run_db(settings, work)
     click.echo(json.dumps({"token": token, "user": user_email}) if as_json else token)
+
+
+@main.command("revoke-token")
+@click.option("--token-stdin", is_flag=True, help="Read the token from stdin.")
+def revoke_token(token_stdin: bool) -> None:
+    """Revoke an API token (given in clear); it stops working at once."""
+    settings = load_settings()
+    if token_stdin:
+        token = sys.stdin.readline().strip()
+    else:
+        token = click.prompt("Token", hide_input=True).strip()
+
+    async def work(db: AsyncSession) -> str:
+        row = await revoke_api_token_value(db, token)
+        return f"revoked token {row.id}" + (f" ({row.name})" if row.name else "")
+
+    click.echo(run_db(settings, work))
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Only report what would be deleted.")
+def retention(dry_run: bool) -> None:
+    """Delete sessions older than their site's retention_days (one sweep)."""
+    from .cli_privacy import run_retention
+
+    settings = load_settings()
+    migrate(settings)
+    click.echo(asyncio.run(run_retention(settings, now_ms(), dry_run)))
+
+
+@main.command("delete-visitor")
+@click.argument("site_id", type=int)
+@click.argument("visitor_id", type=click.UUID)
+def delete_visitor(site_id: int, visitor_id: uuid.UUID) -> None:
+    """Delete every session of one visitor id on one site, blobs included."""
+    from .cli_privacy import run_delete_visitor
+
+    settings = load_settings()
+    migrate(settings)
+    click.echo(asyncio.run(run_delete_visitor(settings, site_id, str(visitor_id))))

@@ -8,7 +8,9 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from . import keys
 from .errors import ReplayError
+from .proxies import request_is_secure
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,9 @@ PLAYER_CSP = (
     "font-src 'self' data: http: https:; media-src 'self' blob: http: https:; "
     "frame-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
+
+
+HSTS = "max-age=31536000"  # sent only over https (directly or via a trusted proxy)
 
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
@@ -76,4 +81,7 @@ async def security_headers_middleware(request: web.Request, handler: Handler) ->
         policy = PLAYER_CSP if request.path.startswith("/sessions/") else CSP
         headers.setdefault("Content-Security-Policy", policy)
         headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request_is_secure(request, request.app[keys.SETTINGS].trusted_proxies):
+        headers.setdefault("Strict-Transport-Security", HSTS)
     return response

@@ -7,10 +7,12 @@ import weakref
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from .auth.throttle import LoginThrottle
 from .db.engine import SessionFactory
 from .ingest.ingestor import Ingestor
 from .ingest.ratelimit import IngestRateLimits
 from .ingest.sites import SiteDirectory
+from .ingest.visitmeta import CountryLookup
 from .live import LiveBroker
 from .metrics import Metrics
 from .settings import Settings
@@ -27,3 +29,5 @@ RECORDER_SOCKETS = web.AppKey("recorder_sockets", weakref.WeakSet[web.WebSocketR
 METRICS = web.AppKey("metrics", Metrics)
 RATE_LIMITS = web.AppKey("rate_limits", IngestRateLimits)
 LIVE = web.AppKey("live", LiveBroker)
+LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
+COUNTRIES = web.AppKey("countries", CountryLookup)

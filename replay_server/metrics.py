@@ -48,6 +48,7 @@ class Metrics:
         )
         self.masked_values = Counter(
             "replay_ingest_masked_values",
-            "Input values the server masked because the recorder sent them unmasked",
+            "Input values (and, for sites masking all text, texts) the server masked "
+            "because the recorder sent them unmasked",
             registry=r,
         )

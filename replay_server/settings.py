@@ -48,6 +48,22 @@ class Settings:
     redis_url: str = setting(
         "", "Redis URL; when set, live view works across several server nodes."
     )
+    s3_max_connections: int = setting(
+        16, "Threads (one HTTP connection each) for S3 calls of one node."
+    )
+    db_pool_size: int = setting(
+        10, "PostgreSQL: connections each node keeps open (not used with SQLite)."
+    )
+    db_max_overflow: int = setting(
+        10, "PostgreSQL: extra connections a node may open under load, beyond DB_POOL_SIZE."
+    )
+    ack_mode: str = setting(
+        "spool",
+        "When a batch is acked. spool: once it is fsync'd in this node's spool (fast; "
+        "batches not yet chunked live only on this node's disk). storage: once it is "
+        "stored as a chunk in the blob store and the database (no node-local state; "
+        "more, smaller objects).",
+    )
     secret_key: str = setting(
         "",
         "Secret for signing CSRF tokens. Empty: generated once and kept in DATA_DIR/secret_key.",
@@ -63,6 +79,13 @@ class Settings:
         "",
         "Comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For "
         "and X-Forwarded-Proto are believed.",
+    )
+    geoip_mmdb: str = setting(
+        "",
+        "Path of a MaxMind-format country database (GeoLite2-Country, GeoIP2-Country, "
+        "DB-IP country lite) for a session's country; addresses it does not know fall "
+        "back to the built-in table. Empty: the built-in offline table (iptocc) only. "
+        "Opened at start-up: a missing or invalid file stops the server.",
     )
     log_level: str = setting("info", "Logging level: debug, info, warning or error.")
     chunk_max_bytes: int = setting(
@@ -80,6 +103,12 @@ class Settings:
     )
     max_batch_bytes: int = setting(16 * 1024 * 1024, "Largest batch after decompression.")
     max_events_per_batch: int = setting(10_000, "Most rrweb events accepted in one batch.")
+    max_tree_depth: int = setting(
+        1000, "Deepest node nesting accepted in a snapshot or added subtree."
+    )
+    max_string_length: int = setting(
+        1024 * 1024, "Longest text or attribute value (characters) accepted in an event."
+    )
     max_seq_jump: int = setting(100_000, "Largest step of a batch seq over the last acked seq.")
     max_clock_skew_seconds: float = setting(
         86_400.0,
@@ -109,6 +138,11 @@ class Settings:
         30.0, "On SIGTERM/SIGINT, how long to wait for connections and chunking to finish."
     )
     log_format: str = setting("text", "Log format: text, or json (one object per line).")
+    session_bye_idle_seconds: float = setting(
+        60.0,
+        "A session whose last page said `bye` (left) and that no page continues "
+        "within this long is finished.",
+    )
     session_idle_timeout_seconds: float = setting(
         1800.0, "A session without new batches for this long is finished."
     )
@@ -116,6 +150,24 @@ class Settings:
         30.0, "Ping interval of recorder WebSockets; a peer that misses a pong is dropped."
     )
     login_cookie_days: int = setting(14, "How long a dashboard login lasts.")
+    retention_sweep_seconds: float = setting(
+        3600.0,
+        "How often the server deletes sessions older than their site's retention_days "
+        "(the first sweep runs a minute after start-up; 0: never, use `replay-server retention`).",
+    )
+    login_failures_per_account: int = setting(
+        5,
+        "Wrong passwords allowed for one account within LOGIN_FAILURE_WINDOW_SECONDS; "
+        "further attempts are refused with 429 until the window has passed (0: no limit).",
+    )
+    login_failures_per_ip: int = setting(
+        20,
+        "Wrong passwords allowed from one client IP (any account) within "
+        "LOGIN_FAILURE_WINDOW_SECONDS (0: no limit).",
+    )
+    login_failure_window_seconds: float = setting(
+        60.0, "The sliding window over which failed logins are counted."
+    )
 
     @property
     def effective_database_url(self) -> str:

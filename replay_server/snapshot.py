@@ -10,6 +10,7 @@ are passed through, bounded by the size limits of the frame.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, TypeGuard
@@ -82,6 +83,7 @@ class EventLimits:
     max_tree_depth: int = 1_000
     max_nodes_per_event: int = 500_000
     max_tag_length: int = 256
+    max_string_length: int = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -204,6 +206,11 @@ def _validate_mutation(data: dict[str, Any], limits: EventLimits) -> None:
     for item in (*data["texts"], *data["attributes"], *data["removes"]):
         if not isinstance(item, dict) or not _is_int(item.get("id")):
             raise InvalidMessage("mutation entry needs an id")
+    for text in data["texts"]:
+        _check_strings((text.get("value"),), limits)
+    for change in data["attributes"]:
+        if isinstance(change.get("attributes"), dict):
+            _check_strings(change["attributes"].values(), limits)
 
 
 def validate_node_tree(root: object, limits: EventLimits) -> None:
@@ -230,13 +237,23 @@ def validate_node_tree(root: object, limits: EventLimits) -> None:
             tag = node.get("tagName")
             if not isinstance(tag, str) or not 0 < len(tag) <= limits.max_tag_length:
                 raise InvalidMessage("element needs a tagName")
-            if not isinstance(node.get("attributes"), dict):
+            attributes = node.get("attributes")
+            if not isinstance(attributes, dict):
                 raise InvalidMessage("element needs attributes")
+            _check_strings(attributes.values(), limits)
+        else:
+            _check_strings((node.get("textContent"),), limits)
         if ntype in _PARENT_TYPES:
             children = node.get("childNodes")
             if not isinstance(children, list):
                 raise InvalidMessage("element needs childNodes")
             stack.extend((child, depth + 1) for child in children)
+
+
+def _check_strings(values: Iterable[object], limits: EventLimits) -> None:
+    for value in values:
+        if isinstance(value, str) and len(value) > limits.max_string_length:
+            raise InvalidMessage(f"a string of {len(value)} characters is over the limit")
 
 
 def _is_int(value: object) -> TypeGuard[int]:

@@ -17,6 +17,7 @@ from aiohttp.http_websocket import WebSocketError
 from . import keys
 from .errors import InvalidMessage, ReplayError, TooLarge
 from .ingest.connection import RecorderConnection
+from .ingest.masking import browser_says_no
 from .metrics import Metrics
 from .protocol import Limits, error, pack
 from .proxies import client_ip
@@ -70,7 +71,9 @@ def open_connection(request: web.Request) -> RecorderConnection:
         origin=request.headers.get("Origin"),
         user_agent=request.headers.get("User-Agent", ""),
         client_ip=client_ip(request, settings.trusted_proxies),
+        countries=request.app[keys.COUNTRIES],
         rate_limits=request.app[keys.RATE_LIMITS],
+        privacy_signal=browser_says_no(request.headers),
     )
 
 

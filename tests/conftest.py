@@ -5,10 +5,9 @@ an API token; recorded sessions inserted as rows)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,32 @@ from replay_server.db.models import PageView, RecordedSession
 from replay_server.settings import Settings
 from replay_server.timeutil import now_ms
 from tests.browser import Client
+from tests.ci_plugin import pytest_runtest_makereport  # noqa: F401  (a hook: skips fail in CI)
+from tests.services import AWS_ENV, S3Server, moto_server, service_url
+
+# Parametrize a module or test with this to run it on SQLite and PostgreSQL.
+BOTH_DATABASES = pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    with moto_server(tmp_path_factory.mktemp("moto")) as server:
+        yield server
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Credentials for moto, as the standard variables boto3 reads itself."""
+    for name, value in AWS_ENV.items():
+        monkeypatch.setenv(name, value)
+    return AWS_ENV
+
+
+@pytest.fixture
+def redis_url() -> str:
+    return service_url("REPLAY_TEST_REDIS_URL")
 
 
 @dataclass(frozen=True)
@@ -69,9 +94,7 @@ async def database_url(backend: str) -> AsyncIterator[str]:
 @asynccontextmanager
 async def fresh_postgres_database() -> AsyncIterator[str]:
     """A new, empty database on the server REPLAY_TEST_POSTGRES_URL names; dropped after."""
-    base = os.environ.get("REPLAY_TEST_POSTGRES_URL", "")
-    if not base:
-        pytest.skip("REPLAY_TEST_POSTGRES_URL is not set")
+    base = service_url("REPLAY_TEST_POSTGRES_URL")
     name = f"replay_test_{secrets.token_hex(6)}"
     admin = await asyncpg.connect(base)
     try:

@@ -129,6 +129,18 @@ async def test_created_token_works_against_the_api(
     assert [(s["id"], s["public_key"]) for s in (await response.json())["sites"]] == [
         (site["id"], site["public_key"])
     ]
+    revoked = await asyncio.to_thread(
+        run, data_dir, "revoke-token", "--token-stdin", stdin=f"{token['token']}\n"
+    )
+    assert revoked.exit_code == 0 and "revoked token" in revoked.output, revoked.output
+    refused = await client.get(
+        "/api/v1/sites", headers={"Authorization": f"Bearer {token['token']}"}
+    )
+    assert refused.status == 401
+    unknown = await asyncio.to_thread(
+        run, data_dir, "revoke-token", "--token-stdin", stdin="rs_nope\n"
+    )
+    assert unknown.exit_code == 1 and "no such API token" in unknown.output
 
 
 async def test_demo_accounts_and_pages(

@@ -150,3 +150,20 @@ def test_arbitrary_event_lists_never_crash(events: list[object]) -> None:
     candidate = copy.deepcopy(page_events(now_ms())) + events
     with contextlib.suppress(InvalidMessage):
         check(candidate)
+
+
+def test_huge_strings_are_refused() -> None:
+    limits = EventLimits(max_string_length=1000)
+    events = page_events(now_ms())
+    events[1]["data"]["node"]["childNodes"][1]["attributes"]["title"] = "x" * 1001
+    with pytest.raises(InvalidMessage, match="over the limit"):
+        check(events, limits)
+    events = page_events(now_ms())
+    events[2]["data"]["adds"][0]["node"]["childNodes"][0]["textContent"] = "y" * 1001
+    with pytest.raises(InvalidMessage, match="over the limit"):
+        check(events, limits)
+    events = page_events(now_ms())
+    events[2]["data"]["texts"].append({"id": 5, "value": "z" * 1001})
+    with pytest.raises(InvalidMessage, match="over the limit"):
+        check(events, limits)
+    check(page_events(now_ms()), limits)

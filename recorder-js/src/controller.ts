@@ -16,6 +16,9 @@ export interface RecorderOptions {
   /** origin (and optional path prefix) of the replay server, without a trailing slash */
   endpoint: string;
   requireConsent: boolean;
+  /** false only with `data-ignore-dnt` on the script tag (the site owner's explicit choice;
+   * the server still refuses DNT/GPC browsers unless the site's `honor_dnt` setting is off) */
+  honorDnt: boolean;
 }
 
 const K_CONFIG = "_rs_cfg";
@@ -70,7 +73,7 @@ export class Controller {
 
   /** Why recording may not start now, or null. */
   gate(): string | null {
-    if (browserSaysNo()) return "Do Not Track / Global Privacy Control";
+    if (this.opts.honorDnt && browserSaysNo()) return "Do Not Track / Global Privacy Control";
     if (isOptedOut()) return "opted out";
     if (this.opts.requireConsent && !hasConsent()) return "waiting for consent";
     return null;

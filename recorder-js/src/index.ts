@@ -23,6 +23,7 @@ declare global {
   }
 }
 
+const OPT_OUT_HASH = "#rs-opt-out";
 const SITE_KEY_RE = /^pk_[A-Za-z0-9_-]{22,43}$/;
 
 function findScript(): HTMLScriptElement | null {
@@ -47,7 +48,12 @@ function readOptions(script: HTMLScriptElement): RecorderOptions | null {
   }
   const endpoint = endpointOf(script);
   if (!endpoint) return null;
-  return { siteKey, endpoint, requireConsent: script.hasAttribute("data-require-consent") };
+  return {
+    siteKey,
+    endpoint,
+    requireConsent: script.hasAttribute("data-require-consent"),
+    honorDnt: !script.hasAttribute("data-ignore-dnt"),
+  };
 }
 
 function makeApi(c: Controller): ReplayRecorderApi {
@@ -61,6 +67,15 @@ function makeApi(c: Controller): ReplayRecorderApi {
   };
 }
 
+/** The opt-out page (`GET /opt-out` on the replay server) links to the site with
+ * `#rs-opt-out`: opt out before anything is recorded, then drop the fragment. */
+function optOutByLink(c: Controller): void {
+  if (location.hash !== OPT_OUT_HASH) return;
+  c.optOut();
+  const url = location.pathname + location.search;
+  attempt("clear opt-out hash", () => history.replaceState(history.state, "", url), undefined);
+}
+
 function boot(): void {
   if (window.ReplayRecorder) return; // included twice: the first copy records
   const script = findScript();
@@ -70,6 +85,7 @@ function boot(): void {
   if (!opts) return;
   const controller = new Controller(opts);
   window.ReplayRecorder = makeApi(controller);
+  optOutByLink(controller);
   if ((document as { prerendering?: boolean }).prerendering === true) {
     // a prerendered page is not seen yet: record once it is activated
     const off = listen(document, "prerenderingchange", () => {

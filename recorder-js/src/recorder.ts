@@ -8,6 +8,7 @@ import { debug, later, listen, safe } from "./log";
 import { makeBatch, utf8Length, type QueuedBatch } from "./queue";
 
 type RecordOptions = NonNullable<Parameters<typeof record<RecEvent>>[0]>;
+type MaskInputOptions = NonNullable<RecordOptions["maskInputOptions"]>;
 
 const MAX_BATCH_BYTES = 1024 * 1024;
 const MAX_BATCH_EVENTS = 5000;
@@ -31,15 +32,39 @@ function validSelector(sel: string): boolean {
   }
 }
 
+/** Every input type rrweb knows, plus hidden and file inputs; passwords always. */
+const ALL_INPUTS: MaskInputOptions & Record<string, boolean> = {
+  color: true,
+  date: true,
+  "datetime-local": true,
+  email: true,
+  month: true,
+  number: true,
+  range: true,
+  search: true,
+  tel: true,
+  text: true,
+  time: true,
+  url: true,
+  week: true,
+  textarea: true,
+  select: true,
+  password: true,
+  hidden: true,
+  file: true,
+};
+
 /** rrweb options for a site config; an invalid selector from the server fails towards more masking. */
 export function rrwebOptions(cfg: SiteConfig): RecordOptions {
   const blockOk = !cfg.blockSelector || validSelector(cfg.blockSelector);
   const maskOk = !cfg.maskTextSelector || validSelector(cfg.maskTextSelector);
   if (!blockOk || !maskOk) debug("invalid selector in config: masking everything");
   const maskAll = cfg.maskAllText || !blockOk || !maskOk;
+  const maskInputs = cfg.maskAllInputs || !blockOk;
   return {
-    maskAllInputs: cfg.maskAllInputs || !blockOk,
-    maskInputOptions: { password: true },
+    // rrweb's maskAllInputs leaves hidden and file inputs (tokens, e-mails, file names) in clear
+    maskAllInputs: false,
+    maskInputOptions: maskInputs ? ALL_INPUTS : { password: true },
     blockClass: /^(rs-block|rr-block)$/,
     blockSelector: blockOk && cfg.blockSelector ? cfg.blockSelector : undefined,
     maskTextClass: /^(rs-mask|rr-mask)$/,

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from ..db import scope
 from ..errors import InvalidMessage, NotFound
+from .search_params import parse_session_query
 
 MAX_DB_INT_DIGITS = 18  # anything longer cannot be a row id (and would overflow SQLite)
 
@@ -60,11 +61,5 @@ def prefers_msgpack(accept: str) -> bool:
 
 
 def session_query(request: web.Request) -> scope.SessionQuery:
-    """`url`, `limit` and `cursor` of a session search (API and dashboard)."""
-    limit = int_param(request, "limit", minimum=1, maximum=scope.MAX_SESSION_LIMIT)
-    cursor = request.query.get("cursor", "").strip()
-    return scope.SessionQuery(
-        url=request.query.get("url", "").strip(),
-        limit=scope.DEFAULT_SESSION_LIMIT if limit is None else limit,
-        cursor=scope.SessionCursor.decode(cursor) if cursor else None,
-    )
+    """The filters, sort and page of a session search (API and dashboard)."""
+    return parse_session_query(request.query)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..db.models import PageView, RecordedSession
-from ..db.scope import ChunkSummary
+from ..db.scope import ChunkSpan, ChunkSummary
+from ..db.search import LIVE_WINDOW_MS
 from ..timeutil import iso_utc
-
-LIVE_WINDOW_MS = 90_000
 
 
 def is_live(session: RecordedSession, now: int) -> bool:
@@ -40,6 +39,23 @@ def session_summary(session: RecordedSession, now: int) -> dict[str, Any]:
         "tz": session.tz,
         "referrer": session.referrer,
         "entry_url": session.entry_url,
+        "browser_version": session.browser_version,
+        "country": session.country,
+        "referrer_domain": session.referrer_domain,
+        "exit_url": session.exit_url,
+        "utm": {
+            "source": session.utm_source,
+            "medium": session.utm_medium,
+            "campaign": session.utm_campaign,
+            "term": session.utm_term,
+            "content": session.utm_content,
+        },
+        "click_count": session.click_count,
+        "input_count": session.input_count,
+        "rage_click_count": session.rage_click_count,
+        "dead_click_count": session.dead_click_count,
+        "error_count": session.error_count,
+        "active_ms": session.active_ms,
     }
 
 
@@ -47,14 +63,32 @@ def page_view(view: PageView) -> dict[str, Any]:
     return {
         "page": view.page,
         "url": view.url,
+        "path": view.path,
         "title": view.title,
         "started_at_ms": view.started_ms,
         "ended_at_ms": view.ended_ms,
+        "duration_ms": None if view.ended_ms is None else max(0, view.ended_ms - view.started_ms),
+    }
+
+
+def chunk_span(span: ChunkSpan) -> dict[str, Any]:
+    return {
+        "idx": span.idx,
+        "page": span.page,
+        "first_ts": span.first_ts,
+        "last_ts": span.last_ts,
+        "events": span.events,
+        "raw_bytes": span.raw_bytes,
+        "has_full_snapshot": span.has_full_snapshot,
     }
 
 
 def session_detail(
-    session: RecordedSession, pages: list[PageView], chunks: ChunkSummary, now: int
+    session: RecordedSession,
+    pages: list[PageView],
+    chunks: ChunkSummary,
+    now: int,
+    spans: list[ChunkSpan] | None = None,
 ) -> dict[str, Any]:
     return {
         **session_summary(session, now),
@@ -63,5 +97,6 @@ def session_detail(
             "count": chunks.count,
             "raw_bytes": chunks.raw_bytes,
             "stored_bytes": chunks.stored_bytes,
+            "items": [chunk_span(s) for s in spans or []],
         },
     }

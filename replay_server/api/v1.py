@@ -67,7 +67,8 @@ async def get_session(request: web.Request) -> web.Response:
         session = await scope.get_session(db, principal, session_id)
         pages = await scope.list_page_views(db, principal, session_id)
         chunks = await scope.chunk_summary(db, principal, session_id)
-    return web.json_response(session_detail(session, pages, chunks, now_ms()))
+        spans = await scope.list_chunks(db, principal, session_id)
+    return web.json_response(session_detail(session, pages, chunks, now_ms(), spans))
 
 
 @routes.get("/api/v1/sessions/{session_id}/events")
@@ -80,14 +81,15 @@ async def get_events(request: web.Request) -> web.Response:
         raise InvalidMessage("from_ms must not be after to_ms", code="invalid_parameter")
     async with request.app[keys.DB]() as db:
         session = await scope.get_session(db, principal, request.match_info["session_id"])
-    events = await request.app[keys.INGESTOR].read_events(
+    read = await request.app[keys.INGESTOR].read_session(
         session_id=session.id, site_id=session.site_id, page=page, from_ms=from_ms, to_ms=to_ms
     )
+    payload = {"events": read.events, "missing": [m.as_json() for m in read.missing]}
     if prefers_msgpack(request.headers.get("Accept", "")):
-        body = await asyncio.to_thread(_msgpack_body, events)
+        body = await asyncio.to_thread(_msgpack_body, payload)
         content_type = "application/msgpack"
     else:
-        body = await asyncio.to_thread(_json_body, events)
+        body = await asyncio.to_thread(_json_body, payload)
         content_type = "application/json"
     response = web.Response(body=body, content_type=content_type)
     response.headers["Vary"] = "Accept"
@@ -96,10 +98,10 @@ async def get_events(request: web.Request) -> web.Response:
     return response
 
 
-def _msgpack_body(events: list[dict[str, Any]]) -> bytes:
-    body: bytes = msgpack.packb({"events": events}, use_bin_type=True)
+def _msgpack_body(payload: dict[str, Any]) -> bytes:
+    body: bytes = msgpack.packb(payload, use_bin_type=True)
     return body
 
 
-def _json_body(events: list[dict[str, Any]]) -> bytes:
-    return json.dumps({"events": events}, separators=(",", ":")).encode()
+def _json_body(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, separators=(",", ":")).encode()

@@ -15,6 +15,7 @@ from ..proxies import request_is_secure
 from ..timeutil import now_ms
 from .passwords import burn_verification, hash_password, needs_rehash, verify_password
 from .principal import Principal, load_principal
+from .throttle import LoginThrottle
 from .tokens import sha256_hex
 
 LOGIN_COOKIE = "rs_login"
@@ -37,6 +38,29 @@ async def authenticate(db: AsyncSession, email: str, password: str) -> User | No
         new_hash = await hash_password(password)
         await db.execute(update(User).where(User.id == user.id).values(password_hash=new_hash))
     return user
+
+
+async def throttled_authenticate(
+    throttle: LoginThrottle, db: AsyncSession, email: str, password: str, ip: str | None
+) -> User | None:
+    """authenticate() behind the brute-force limits: raises ThrottledLogin (429)
+    while the account or the IP has too many recent failures; counts a failure."""
+    account = normalise_email(email)
+    throttle.check(account, ip)
+    user = await authenticate(db, email, password) if account and password else None
+    if user is None:
+        throttle.failed(account, ip)
+    else:
+        throttle.succeeded(account)
+    return user
+
+
+async def end_other_logins(db: AsyncSession, user_id: int, keep_token: str | None) -> None:
+    """End every login of the user but `keep_token`'s (after a password change)."""
+    stmt = delete(LoginSession).where(LoginSession.user_id == user_id)
+    if keep_token is not None:
+        stmt = stmt.where(LoginSession.token_hash != sha256_hex(keep_token))
+    await db.execute(stmt)
 
 
 async def start_login(db: AsyncSession, user_id: int, lifetime_days: int) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.models import ApiToken, User
+from ..errors import NotFound
 from ..timeutil import now_ms
 from .principal import Principal, load_principal
 
@@ -31,6 +32,43 @@ async def issue_api_token(db: AsyncSession, user_id: int, name: str = "") -> str
     db.add(ApiToken(user_id=user_id, token_hash=sha256_hex(token), name=name, created_ms=now_ms()))
     await db.flush()
     return token
+
+
+MAX_TOKEN_NAME = 200
+
+
+async def list_api_tokens(db: AsyncSession, user_id: int) -> list[ApiToken]:
+    """The user's tokens (never their values), newest first, revoked ones included."""
+    rows = await db.scalars(
+        select(ApiToken)
+        .where(ApiToken.user_id == user_id)
+        .order_by(ApiToken.created_ms.desc(), ApiToken.id.desc())
+    )
+    return list(rows.all())
+
+
+async def revoke_api_token(db: AsyncSession, user_id: int, token_id: int) -> None:
+    """Revoke one of the user's own tokens (caller commits). Another user's
+    token id is NotFound, like one that does not exist. Revoking twice is fine."""
+    token = await db.scalar(
+        select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id)
+    )
+    if token is None:
+        raise NotFound("token not found")
+    if token.revoked_ms is None:
+        token.revoked_ms = now_ms()
+        await db.flush()
+
+
+async def revoke_api_token_value(db: AsyncSession, token: str) -> ApiToken:
+    """Revoke a token given in clear (the CLI); NotFound when unknown."""
+    row = await db.scalar(select(ApiToken).where(ApiToken.token_hash == sha256_hex(token.strip())))
+    if row is None:
+        raise NotFound("no such API token")
+    if row.revoked_ms is None:
+        row.revoked_ms = now_ms()
+        await db.flush()
+    return row
 
 
 async def principal_for_api_token(db: AsyncSession, token: str) -> Principal | None:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -131,10 +132,56 @@ class RecordedSession(Base):
     screen_h: Mapped[int | None] = mapped_column(Integer, nullable=True)
     lang: Mapped[str] = mapped_column(String(50), default="")
     tz: Mapped[str] = mapped_column(String(100), default="")
+    # Search metadata (revision 0002): see ingest/visitmeta.py and ingest/insights.py.
+    browser_version: Mapped[str] = mapped_column(String(50), default="", server_default="")
+    country: Mapped[str] = mapped_column(String(2), default="", server_default="")
+    ip: Mapped[str] = mapped_column(String(45), default="", server_default="")
+    referrer_domain: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    utm_source: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    utm_medium: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    utm_campaign: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    utm_term: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    utm_content: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    exit_url: Mapped[str] = mapped_column(Text, default="", server_default="")
+    click_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    input_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rage_click_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    dead_click_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    error_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    active_ms: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     __table_args__ = (
         Index("ix_sessions_site_started", "site_id", "started_ms", "id"),
         Index("ix_sessions_site_visitor", "site_id", "visitor_id"),
+        # Filters and sorts of the session search (db/search.py), each newest first.
+        Index("ix_sessions_site_duration", "site_id", "duration_ms", "id"),
+        Index("ix_sessions_site_active", "site_id", "active_ms", "id"),
+        Index("ix_sessions_site_browser", "site_id", "browser", "started_ms"),
+        Index("ix_sessions_site_os", "site_id", "os", "started_ms"),
+        Index("ix_sessions_site_device", "site_id", "device", "started_ms"),
+        Index("ix_sessions_site_country", "site_id", "country", "started_ms"),
+        Index("ix_sessions_site_referrer", "site_id", "referrer_domain", "started_ms"),
+        Index(
+            "ix_sessions_site_rage",
+            "site_id",
+            "started_ms",
+            sqlite_where=text("rage_click_count > 0"),
+            postgresql_where=text("rage_click_count > 0"),
+        ),
+        Index(
+            "ix_sessions_site_dead",
+            "site_id",
+            "started_ms",
+            sqlite_where=text("dead_click_count > 0"),
+            postgresql_where=text("dead_click_count > 0"),
+        ),
+        Index(
+            "ix_sessions_site_errors",
+            "site_id",
+            "started_ms",
+            sqlite_where=text("error_count > 0"),
+            postgresql_where=text("error_count > 0"),
+        ),
     )
 
 
@@ -150,8 +197,20 @@ class PageView(Base):
     title: Mapped[str] = mapped_column(Text, default="")
     started_ms: Mapped[int] = mapped_column(BigInteger)
     ended_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    path: Mapped[str] = mapped_column(Text, default="", server_default="")
 
-    __table_args__ = (Index("ix_page_views_site_url", "site_id", "url"),)
+    # Substring search over `url` has a dialect-specific index that is not in
+    # the models: FTS5 trigram on SQLite, pg_trgm GIN on PostgreSQL (0002_search).
+    __table_args__ = (
+        Index("ix_page_views_site_url", "site_id", "url"),
+        Index(  # covering: a path search reads no table rows
+            "ix_page_views_site_path",
+            "site_id",
+            "path",
+            "session_id",
+            postgresql_ops={"path": "text_pattern_ops"},
+        ),
+    )
 
 
 class Chunk(Base):

@@ -5,55 +5,32 @@ NotFound, exactly like an id that does not exist: no existence leak."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth.principal import Principal
-from ..errors import InvalidMessage, NotFound
-from .models import Chunk, PageView, RecordedSession, Site
+from ..auth.roles import Role, require_role
+from ..errors import NotFound
+from ..timeutil import now_ms as time_ms
+from .models import Chunk, Organisation, PageView, RecordedSession, Site
+from .search import (
+    DEFAULT_SESSION_LIMIT,
+    MAX_SESSION_LIMIT,
+    SessionCursor,
+    SessionPage,
+    SessionQuery,
+    search_sessions,
+)
 
-DEFAULT_SESSION_LIMIT = 50
-MAX_SESSION_LIMIT = 200
-
-
-@dataclass(frozen=True)
-class SessionCursor:
-    """Keyset position: the (started_ms, id) of the last session of a page."""
-
-    started_ms: int
-    id: str
-
-    def encode(self) -> str:
-        raw = f"{self.started_ms}:{self.id}".encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-    @classmethod
-    def decode(cls, text: str) -> SessionCursor:
-        try:
-            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
-            started, sep, session_id = raw.partition(":")
-            if not sep or not session_id:
-                raise ValueError("no separator")
-            return cls(int(started), session_id)
-        except (binascii.Error, UnicodeDecodeError, ValueError) as e:
-            raise InvalidMessage("invalid cursor", code="invalid_parameter") from e
-
-
-@dataclass(frozen=True)
-class SessionQuery:
-    url: str = ""  # case-insensitive substring of any page view's URL
-    limit: int = DEFAULT_SESSION_LIMIT
-    cursor: SessionCursor | None = None
-
-
-@dataclass(frozen=True)
-class SessionPage:
-    sessions: list[RecordedSession]
-    next_cursor: str | None
+__all__ = [  # the session search types, re-exported for callers of scope
+    "DEFAULT_SESSION_LIMIT",
+    "MAX_SESSION_LIMIT",
+    "SessionCursor",
+    "SessionPage",
+    "SessionQuery",
+]
 
 
 @dataclass(frozen=True)
@@ -84,48 +61,39 @@ async def list_sites(db: AsyncSession, principal: Principal) -> list[SiteWithCou
     return [SiteWithCount(site, count) for site, count in rows]
 
 
-async def get_site(db: AsyncSession, principal: Principal, site_id: int) -> Site:
+async def get_site(
+    db: AsyncSession, principal: Principal, site_id: int, *, role: Role = "viewer"
+) -> Site:
+    """The site, if one of the principal's organisations owns it (else NotFound)
+    and the principal holds `role` there (else Forbidden)."""
     site = await db.scalar(
         select(Site).where(Site.id == site_id, Site.org_id.in_(principal.org_ids))
     )
     if site is None:
         raise NotFound("site not found")
+    require_role(principal, site.org_id, role, what="site")
     return site
 
 
 async def list_sessions(
-    db: AsyncSession, principal: Principal, site_id: int, query: SessionQuery
+    db: AsyncSession,
+    principal: Principal,
+    site_id: int,
+    query: SessionQuery,
+    *,
+    now_ms: int | None = None,
 ) -> SessionPage:
-    """Newest first (started_ms, then id, descending), one keyset page."""
+    """One keyset page of a visible site's sessions matching `query` (db/search.py)."""
     await get_site(db, principal, site_id)
-    stmt = select(RecordedSession).where(RecordedSession.site_id == site_id)
-    if query.url:
-        stmt = stmt.where(
-            exists().where(
-                PageView.session_id == RecordedSession.id,
-                PageView.site_id == site_id,
-                PageView.url.icontains(query.url, autoescape=True),
-            )
-        )
-    if query.cursor is not None:
-        c = query.cursor
-        stmt = stmt.where(
-            or_(
-                RecordedSession.started_ms < c.started_ms,
-                and_(RecordedSession.started_ms == c.started_ms, RecordedSession.id < c.id),
-            )
-        )
-    stmt = stmt.order_by(RecordedSession.started_ms.desc(), RecordedSession.id.desc())
-    rows = list((await db.scalars(stmt.limit(query.limit + 1))).all())
-    sessions = rows[: query.limit]
-    next_cursor = None
-    if len(rows) > query.limit:
-        last = sessions[-1]
-        next_cursor = SessionCursor(last.started_ms, last.id).encode()
-    return SessionPage(sessions, next_cursor)
+    return await search_sessions(db, site_id, query, time_ms() if now_ms is None else now_ms)
 
 
-async def get_session(db: AsyncSession, principal: Principal, session_id: str) -> RecordedSession:
+async def get_session(
+    db: AsyncSession, principal: Principal, session_id: str, *, role: Role = "viewer"
+) -> RecordedSession:
+    """The session, if it belongs to a site of the principal's organisations (else
+    NotFound) and the principal holds `role` there (else Forbidden; deleting
+    asks for role="admin")."""
     session = await db.scalar(
         select(RecordedSession).where(
             RecordedSession.id == session_id,
@@ -134,6 +102,9 @@ async def get_session(db: AsyncSession, principal: Principal, session_id: str) -
     )
     if session is None:
         raise NotFound("session not found")
+    if role != "viewer":
+        org_id = await db.scalar(select(Site.org_id).where(Site.id == session.site_id))
+        require_role(principal, -1 if org_id is None else org_id, role, what="session")
     return session
 
 
@@ -167,3 +138,85 @@ async def chunk_summary(db: AsyncSession, principal: Principal, session_id: str)
         )
     ).one()
     return ChunkSummary(count=int(row[0]), raw_bytes=int(row[1]), stored_bytes=int(row[2]))
+
+
+@dataclass(frozen=True)
+class ChunkSpan:
+    """Where one stored chunk sits in a session: its page and event-time span.
+    The player plans its progressive download from these."""
+
+    idx: int
+    page: int
+    first_ts: int
+    last_ts: int
+    events: int
+    raw_bytes: int
+    has_full_snapshot: bool
+
+
+async def list_chunks(db: AsyncSession, principal: Principal, session_id: str) -> list[ChunkSpan]:
+    rows = await db.execute(
+        select(
+            Chunk.idx,
+            Chunk.page,
+            Chunk.first_ts,
+            Chunk.last_ts,
+            Chunk.event_count,
+            Chunk.raw_bytes,
+            Chunk.has_full_snapshot,
+        )
+        .join(RecordedSession, RecordedSession.id == Chunk.session_id)
+        .where(
+            Chunk.session_id == session_id,
+            RecordedSession.site_id.in_(_visible_site_ids(principal)),
+        )
+        .order_by(Chunk.first_ts, Chunk.idx)
+    )
+    return [
+        ChunkSpan(int(i), int(p), int(f), int(last), int(n), int(raw), bool(full))
+        for i, p, f, last, n, raw, full in rows
+    ]
+
+
+@dataclass(frozen=True)
+class OrgWithRole:
+    id: int
+    name: str
+    role: str
+
+
+async def list_organisations(db: AsyncSession, principal: Principal) -> list[OrgWithRole]:
+    """The principal's organisations, by name, with the principal's role in each."""
+    rows = await db.scalars(
+        select(Organisation)
+        .where(Organisation.id.in_(principal.org_ids))
+        .order_by(Organisation.name, Organisation.id)
+    )
+    return [OrgWithRole(o.id, o.name, principal.memberships[o.id]) for o in rows]
+
+
+async def get_organisation(
+    db: AsyncSession, principal: Principal, org_id: int, *, role: Role = "viewer"
+) -> Organisation:
+    """The organisation, if the principal belongs to it (else NotFound) with at
+    least `role` (else Forbidden)."""
+    require_role(principal, org_id, role)
+    org = await db.get(Organisation, org_id)
+    if org is None:
+        raise NotFound("organisation not found")
+    return org
+
+
+async def visitor_session_ids(
+    db: AsyncSession, principal: Principal, site_id: int, visitor_id: str, *, role: Role
+) -> list[str]:
+    """Ids of every session of one visitor on a visible site (deleting asks for
+    role="admin"). Visitor ids are per site: the same id on another site is
+    another visitor and is never matched."""
+    await get_site(db, principal, site_id, role=role)
+    rows = await db.scalars(
+        select(RecordedSession.id).where(
+            RecordedSession.site_id == site_id, RecordedSession.visitor_id == visitor_id
+        )
+    )
+    return list(rows.all())

@@ -3,6 +3,7 @@ events in order, compressed (chunk_format). Pure CPU work: run it in a thread.""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,8 @@ class SpooledBatch:
 
 @dataclass(frozen=True)
 class BuiltChunk:
-    idx: int
+    """A chunk ready to store. Its index is allocated when its row is recorded."""
+
     page: int
     blob_key: str
     data: bytes
@@ -58,39 +60,61 @@ def decode_spool_payload(payload: bytes) -> SpooledBatch:
     return SpooledBatch(value["site"], value["sid"], value["seq"], value["page"], value["ev"])
 
 
-def blob_key(site_id: int, sid: str, idx: int) -> str:
-    """Per site and session, so deleting a session is deleting a prefix."""
-    return f"s/{site_id}/{sid}/{idx:06d}.rsc"
+def blob_key(site_id: int, sid: str, first_seq: int, page: int) -> str:
+    """Per site and session, so deleting a session is deleting a prefix. Unique
+    per write (a random suffix): two nodes storing the same seqs never overwrite
+    each other's blob; the loser of the race deletes its own."""
+    return f"s/{site_id}/{sid}/{first_seq:012d}-p{page}-{secrets.token_hex(4)}.rsc"
 
 
-def build_chunks(batches: list[SpooledBatch], first_idx: int) -> list[BuiltChunk]:
-    """Group batches by page (in order of first appearance) and encode each group."""
-    by_page: dict[int, list[SpooledBatch]] = {}
-    for batch in batches:
-        by_page.setdefault(batch.page, []).append(batch)
+def build_chunks(batches: list[SpooledBatch]) -> list[BuiltChunk]:
+    """Group batches by page (in order of first appearance) and encode each group.
+
+    A group is split where the seqs of this cut have a gap, so a chunk's
+    [first_seq, last_seq] holds every batch of its page in that range: the
+    range is what deduplication across nodes checks (Catalog.record_chunks).
+    """
     chunks = []
-    for offset, (page, group) in enumerate(by_page.items()):
+    for group in _runs(batches):
         events = [event for batch in group for event in batch.events]
         events.sort(key=_timestamp)  # stable: ties keep their recorded order
         data, raw_bytes = encode_chunk(events)
-        idx = first_idx + offset
+        first = group[0]
         chunks.append(
             BuiltChunk(
-                idx=idx,
-                page=page,
-                blob_key=blob_key(group[0].site_id, group[0].sid, idx),
+                page=first.page,
+                blob_key=blob_key(first.site_id, first.sid, first.seq, first.page),
                 data=data,
                 format_version=FORMAT_VERSION,
                 raw_bytes=raw_bytes,
-                first_seq=group[0].seq,
+                first_seq=first.seq,
                 last_seq=group[-1].seq,
-                first_ts=int(_timestamp(events[0])),
-                last_ts=int(_timestamp(events[-1])),
+                first_ts=int(_timestamp(events[0])) if events else 0,
+                last_ts=int(_timestamp(events[-1])) if events else 0,
                 event_count=len(events),
                 has_full_snapshot=any(e.get("type") == EventType.FULL_SNAPSHOT for e in events),
             )
         )
     return chunks
+
+
+def _runs(batches: list[SpooledBatch]) -> list[list[SpooledBatch]]:
+    """Batches by page, each page split where a seq of the whole cut is missing."""
+    position = {seq: i for i, seq in enumerate(sorted({b.seq for b in batches}))}
+    runs: dict[tuple[int, int], list[SpooledBatch]] = {}
+    last_of_page: dict[int, tuple[tuple[int, int], int]] = {}  # page -> (run key, last seq)
+    for batch in batches:
+        current = last_of_page.get(batch.page)
+        contiguous = current is not None and _no_gap(position, current[1], batch.seq)
+        key = current[0] if contiguous and current is not None else (batch.page, batch.seq)
+        runs.setdefault(key, []).append(batch)
+        last_of_page[batch.page] = (key, batch.seq)
+    return list(runs.values())
+
+
+def _no_gap(position: dict[int, int], low: int, high: int) -> bool:
+    """True when every seq between `low` and `high` is a batch of this cut."""
+    return high > low and position[high] - position[low] == high - low
 
 
 def _timestamp(event: dict[str, Any]) -> float:

@@ -9,9 +9,11 @@ from typing import Any
 from ..errors import InvalidMessage
 from ..protocol import Batch, Bye, Hello, Limits, ack, parse_message, unpack_frame, welcome
 from .ingestor import Ingestor
+from .masking import MaskPolicy, honours_dnt
 from .ratelimit import IngestRateLimits
 from .sites import SiteDirectory, SiteInfo
 from .state import SessionState
+from .visitmeta import DEFAULT_IP_MODE, CountryLookup, visit_origin
 
 
 class RecorderConnection:
@@ -24,7 +26,9 @@ class RecorderConnection:
         origin: str | None,
         user_agent: str,
         client_ip: str | None,
+        countries: CountryLookup,
         rate_limits: IngestRateLimits,
+        privacy_signal: bool = False,
     ) -> None:
         self._sites = sites
         self._ingestor = ingestor
@@ -32,7 +36,9 @@ class RecorderConnection:
         self._origin = origin
         self._user_agent = user_agent
         self._client_ip = client_ip
+        self._countries = countries
         self._rate_limits = rate_limits
+        self._privacy_signal = privacy_signal  # the browser sent DNT: 1 or Sec-GPC: 1
         self.site: SiteInfo | None = None
         self.hello: Hello | None = None
         self.state: SessionState | None = None
@@ -52,6 +58,8 @@ class RecorderConnection:
         if isinstance(message, Batch):
             return [await self.on_batch(message)]
         assert isinstance(message, Bye)
+        if self.state is not None:
+            self.state.said_bye = True
         return []
 
     async def on_hello(self, hello: Hello) -> dict[str, Any]:
@@ -60,11 +68,16 @@ class RecorderConnection:
         site = await self._sites.by_key(hello.site)
         site.check_origin(self._origin)
         self.site, self.hello = site, hello
-        config = site.recorder_config()
+        config = site.recorder_config(hello.sid)
+        if self._privacy_signal and honours_dnt(site.settings):
+            config["record"] = False  # a recorder that did not check DNT/GPC itself
         if not config["record"]:
             self.refused = True
             return welcome(hello.sid, -1, config)
-        self.state = await self._ingestor.open(site.id, hello, self._user_agent)
+        # Country from the full address, before it is truncated (or dropped) per the site.
+        ip_mode = str(site.settings.get("ip_mode", DEFAULT_IP_MODE))
+        origin = visit_origin(self._client_ip, ip_mode, self._countries)
+        self.state = await self._ingestor.open(site.id, hello, self._user_agent, origin)
         self._clock_offset_ms = int(time.time() * 1000) - hello.clock
         return welcome(hello.sid, self.state.acked_seq, config)
 
@@ -75,7 +88,10 @@ class RecorderConnection:
             raise InvalidMessage("hello must come first", code="hello_required")
         if batch.page > self.hello.page:
             raise InvalidMessage(f"batch of page {batch.page} on page {self.hello.page}")
-        acked = await self._ingestor.accept(self.state, batch, self._clock_offset_ms)
+        assert self.site is not None
+        acked = await self._ingestor.accept(
+            self.state, batch, self._clock_offset_ms, MaskPolicy.from_settings(self.site.settings)
+        )
         return ack(acked)
 
     async def close(self) -> None:

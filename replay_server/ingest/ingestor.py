@@ -14,30 +14,35 @@ from sqlalchemy import select
 
 from ..db.engine import SessionFactory
 from ..db.models import Chunk
-from ..errors import InvalidMessage, TooLarge
+from ..errors import ConfigError, InvalidMessage, TooLarge
 from ..live import LiveBroker, LiveMessage
 from ..metrics import Metrics
 from ..protocol import Batch, Hello
 from ..settings import Settings
-from ..snapshot import validate_events
+from ..snapshot import EventLimits, validate_events
 from ..storage.base import BlobStore
-from .catalog import Catalog
-from .chunk_format import decode_chunk
+from .catalog import Catalog, SeqRange, is_covered
 from .chunker import (
     SpooledBatch,
-    build_chunks,
     decode_spool_payload,
     encode_spool_payload,
 )
+from .masking import MaskPolicy, mask_events
+from .reading import SessionEvents, decode_chunks, fetch_blobs
 from .recovery import recover_spool
 from .spool import Spool
 from .state import PendingBatch, SessionState
+from .storing import ChunkWriter, StoredCut
+from .visitmeta import VisitOrigin
 
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 1.0
 FINISH_SWEEP_SECONDS = 30.0
 EVICT_AFTER_SECONDS = 60.0
+CONCURRENT_CUTS = 4
+MASK_INLINE_EVENTS = 200  # larger batches (and full snapshots) are masked in a thread
+DEFAULT_MASKING = MaskPolicy()
 
 
 def now_ms() -> int:
@@ -58,12 +63,23 @@ class Ingestor:
         self.metrics = metrics
         self.blobs = blobs
         self.catalog = Catalog(db)
+        self.writer = ChunkWriter(self.catalog, blobs)
+        self.ack_after_storage = settings.ack_mode == "storage"
+        if settings.ack_mode not in ("spool", "storage"):
+            raise ConfigError(f"REPLAY_ACK_MODE must be spool or storage: {settings.ack_mode!r}")
         self._db = db
         self.spool = Spool(settings.spool_dir, settings.spool_segment_bytes)
         self.sessions: dict[str, SessionState] = {}
         self._ticker: asyncio.Task[None] | None = None
         self._cuts: set[asyncio.Task[None]] = set()
+        self.event_limits = EventLimits(
+            max_tree_depth=settings.max_tree_depth,
+            max_string_length=settings.max_string_length,
+        )
         self._pending_total = 0
+        # Cutting decodes and compresses a session's pending batches: bounding how
+        # many run at once bounds memory when many recorders disconnect together.
+        self._cut_slots = asyncio.Semaphore(CONCURRENT_CUTS)
         self._drained = asyncio.Event()
         self._drained.set()
 
@@ -72,7 +88,7 @@ class Ingestor:
     async def start(self) -> None:
         leftovers = self.spool.leftover_segments()
         if leftovers:
-            await recover_spool(leftovers, self.catalog, self.blobs)
+            await recover_spool(leftovers, self.writer)
         await self.spool.open()
         self._ticker = asyncio.create_task(self._tick_loop(), name="ingest-ticker")
 
@@ -95,26 +111,39 @@ class Ingestor:
 
     # -- recording ------------------------------------------------------------
 
-    async def open(self, site_id: int, hello: Hello, user_agent: str) -> SessionState:
+    async def open(
+        self, site_id: int, hello: Hello, user_agent: str, origin: VisitOrigin | None = None
+    ) -> SessionState:
         """A connection said hello: create or continue the session."""
-        cursor = await self.catalog.open_session(site_id, hello, user_agent, now_ms())
+        cursor = await self.catalog.open_session(site_id, hello, user_agent, now_ms(), origin)
         state = self.sessions.get(hello.sid)
         if state is None:
             state = SessionState(
                 sid=hello.sid,
                 site_id=site_id,
                 acked_seq=cursor.chunked_seq,
-                next_chunk_idx=cursor.next_chunk_idx,
                 started_ms=cursor.started_ms,
                 stored_bytes=cursor.raw_bytes,
             )
             self.sessions[hello.sid] = state
+        else:
+            # Another node may have stored more of this session meanwhile.
+            state.acked_seq = max(state.acked_seq, cursor.chunked_seq)
         state.connections += 1
+        state.said_bye = False
         state.last_activity = time.monotonic()
         return state
 
-    async def accept(self, state: SessionState, batch: Batch, clock_offset_ms: int) -> int:
-        """Make the batch durable (unless it already is) and return the acked seq."""
+    async def accept(
+        self,
+        state: SessionState,
+        batch: Batch,
+        clock_offset_ms: int,
+        masking: MaskPolicy = DEFAULT_MASKING,
+    ) -> int:
+        """Make the batch durable (unless it already is) and return the acked seq.
+        What the site's `masking` says must be masked is masked before anything is
+        stored or published, whatever the recorder sent."""
         async with state.lock:
             if batch.seq <= state.acked_seq:
                 self.metrics.batches.labels("duplicate").inc()
@@ -126,8 +155,13 @@ class Ingestor:
                 batch.events,
                 now_ms=now_ms() - clock_offset_ms,
                 max_skew_ms=int(self.settings.max_clock_skew_seconds * 1000),
+                limits=self.event_limits,
             )
+            await self._mask(state, batch, masking, summary.has_full_snapshot)
             spooled = SpooledBatch(state.site_id, state.sid, batch.seq, batch.page, batch.events)
+            if self.ack_after_storage:
+                await self._store_now(state, spooled)
+                return state.acked_seq
             payload = encode_spool_payload(spooled)
             await self._wait_for_room()
             record = await self.spool.append(payload)
@@ -151,6 +185,33 @@ class Ingestor:
         if state.pending_bytes >= self.settings.chunk_max_bytes:
             self._cut_soon(state)
         return state.acked_seq
+
+    async def _store_now(self, state: SessionState, batch: SpooledBatch) -> None:
+        """ACK_MODE=storage: the batch is a stored chunk before it is acked."""
+        async with state.cut_lock:
+            stored = await self.writer.store(state.sid, [batch], state.insights)
+            state.insights = stored.carry
+        self._count_stored(stored)
+        state.stored_bytes += sum(c.raw_bytes for c in stored.chunks)
+        self.metrics.batches.labels("stored" if stored.chunks else "duplicate").inc()
+        state.acked_seq = batch.seq
+        state.last_activity = time.monotonic()
+        await self.live.publish(LiveMessage(state.sid, batch.seq, batch.page, batch.events))
+
+    def _count_stored(self, stored: StoredCut) -> None:
+        self.metrics.chunks.inc(len(stored.chunks))
+        self.metrics.chunk_bytes.inc(sum(len(c.data) for c in stored.chunks))
+
+    async def _mask(
+        self, state: SessionState, batch: Batch, masking: MaskPolicy, large: bool
+    ) -> None:
+        nodes = state.nodes.page(batch.page)
+        if large or len(batch.events) > MASK_INLINE_EVENTS:
+            masked = await asyncio.to_thread(mask_events, batch.events, nodes, masking)
+        else:
+            masked = mask_events(batch.events, nodes, masking)
+        if masked:
+            self.metrics.masked_values.inc(masked)
 
     def _check_session_limits(self, state: SessionState) -> None:
         if state.stored_bytes >= self.settings.max_session_bytes:
@@ -197,27 +258,20 @@ class Ingestor:
 
     async def cut(self, state: SessionState) -> None:
         """Store the session's pending batches as chunks, then free their spool space."""
-        async with state.cut_lock:
+        async with self._cut_slots, state.cut_lock:
             taken = list(state.pending)
             if not taken:
                 return
             payloads = await self.spool.read_many([p.record for p in taken])
-            chunks = await asyncio.to_thread(
-                lambda: build_chunks(
-                    [decode_spool_payload(p) for p in payloads], state.next_chunk_idx
-                )
-            )
-            for chunk in chunks:
-                await self.blobs.put(chunk.blob_key, chunk.data)
-            await self.catalog.record_chunks(state.sid, chunks, now_ms())
-            state.next_chunk_idx += len(chunks)
+            batches = await asyncio.to_thread(lambda: [decode_spool_payload(p) for p in payloads])
+            stored = await self.writer.store(state.sid, batches, state.insights)
+            state.insights = stored.carry  # kept only once the chunks are recorded
             dropped = state.drop_pending(len(taken))
             self.spool.release([p.record for p in taken])
             self._pending_total -= sum(p.record.length for p in dropped)
             if self._pending_total < self.settings.max_pending_bytes:
                 self._drained.set()
-            self.metrics.chunks.inc(len(chunks))
-            self.metrics.chunk_bytes.inc(sum(len(c.data) for c in chunks))
+            self._count_stored(stored)
 
     async def _tick_loop(self) -> None:
         last_sweep = 0.0
@@ -235,13 +289,25 @@ class Ingestor:
     async def _tick(self) -> None:
         now = time.monotonic()
         max_age = self.settings.chunk_max_age_seconds
+        bye_idle = self.settings.session_bye_idle_seconds
         for sid, state in list(self.sessions.items()):
-            if state.pending and state.pending_since is not None:
-                if now - state.pending_since >= max_age and not state.cut_lock.locked():
+            gone = state.connections <= 0 and now - state.last_activity >= bye_idle
+            if state.said_bye and gone and not state.cut_lock.locked():
+                await self._finish(state)
+            elif state.pending and state.pending_since is not None:
+                due = max_age * state.age_jitter
+                if now - state.pending_since >= due and not state.cut_lock.locked():
                     self._cut_soon(state)
             elif state.connections <= 0 and now - state.last_activity >= EVICT_AFTER_SECONDS:
                 # Nothing pending and nobody connected: the database holds its cursor.
                 del self.sessions[sid]
+
+    async def _finish(self, state: SessionState) -> None:
+        """`bye` plus idle: store what is left, close the session, forget it."""
+        await self.cut(state)
+        await self.catalog.finish_session(state.sid)
+        if state.connections <= 0 and not state.pending:
+            self.sessions.pop(state.sid, None)
 
     # -- reading --------------------------------------------------------------
 
@@ -254,21 +320,41 @@ class Ingestor:
         from_ms: int | None = None,
         to_ms: int | None = None,
     ) -> list[dict[str, Any]]:
-        """A session's events, all pages in order: stored chunks, then the spool."""
+        """A session's events, all pages in order (unreadable chunks left out)."""
+        read = await self.read_session(
+            session_id=session_id, site_id=site_id, page=page, from_ms=from_ms, to_ms=to_ms
+        )
+        return read.events
+
+    async def read_session(
+        self,
+        *,
+        session_id: str,
+        site_id: int,
+        page: int | None = None,
+        from_ms: int | None = None,
+        to_ms: int | None = None,
+    ) -> SessionEvents:
+        """A session's events, all pages in order: stored chunks, then the spool.
+        A chunk whose blob is missing or cannot be decoded is skipped and reported."""
         state = self.sessions.get(session_id)
         # Holding the cut lock keeps a batch from moving spool -> chunk mid-read.
         lock = state.cut_lock if state is not None else contextlib.nullcontext()
         async with lock:
             chunks = await self._chunk_rows(session_id, page, from_ms, to_ms)
-            blobs = await self._fetch([c.blob_key for c in chunks])
-            pending = await self._pending_events(session_id, site_id, page)
-        pieces: list[tuple[int, list[dict[str, Any]]]] = []
-        for chunk, data in zip(chunks, blobs, strict=True):
-            pieces.append((chunk.page, await asyncio.to_thread(decode_chunk, data)))
+            blobs = await fetch_blobs(self.blobs, [c.blob_key for c in chunks])
+            stored = [(c.page, c.first_seq, c.last_seq) for c in chunks]
+            pending = await self._pending_events(session_id, site_id, page, stored)
+            seqs = [c.last_seq for c in chunks]
+            if state is not None and state.site_id == site_id:
+                seqs.extend(p.seq for p in state.pending)
+        pieces, missing = await decode_chunks(chunks, blobs)
+        for gap in missing:
+            log.warning("session %s: chunk %d skipped (%s)", session_id, gap.chunk, gap.reason)
         pieces.extend(pending)
         events = [(p, e) for p, evs in pieces for e in evs if _in_range(e, from_ms, to_ms)]
         events.sort(key=lambda pe: (pe[0], _ts(pe[1])))
-        return [e for _, e in events]
+        return SessionEvents([e for _, e in events], missing, max(seqs, default=-1))
 
     async def _chunk_rows(
         self, session_id: str, page: int | None, from_ms: int | None, to_ms: int | None
@@ -283,22 +369,18 @@ class Ingestor:
         async with self._db() as db:
             return list(await db.scalars(query))
 
-    async def _fetch(self, keys: list[str]) -> list[bytes]:
-        limit = asyncio.Semaphore(8)
-
-        async def one(key: str) -> bytes:
-            async with limit:
-                return await self.blobs.get(key)
-
-        return list(await asyncio.gather(*(one(k) for k in keys)))
-
     async def _pending_events(
-        self, session_id: str, site_id: int, page: int | None
+        self, session_id: str, site_id: int, page: int | None, stored: list[SeqRange]
     ) -> list[tuple[int, list[dict[str, Any]]]]:
+        """Spooled batches, but not those another node has stored meanwhile."""
         state = self.sessions.get(session_id)
         if state is None or state.site_id != site_id:
             return []
-        taken = [p for p in state.pending if page is None or p.page == page]
+        taken = [
+            p
+            for p in state.pending
+            if (page is None or p.page == page) and not is_covered(stored, p.page, p.seq)
+        ]
         if not taken:
             return []
         payloads = await self.spool.read_many([p.record for p in taken])

@@ -3,6 +3,7 @@ connection storm does not turn into a query storm."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -32,11 +33,14 @@ class SiteInfo:
                 f"origin {origin!r} is not allowed for this site", code="origin_not_allowed"
             )
 
-    def recorder_config(self) -> dict[str, Any]:
-        """The `config` of the welcome message (docs/protocol.md)."""
+    def recorder_config(self, sid: str = "") -> dict[str, Any]:
+        """The `config` of the welcome message (docs/protocol.md). With a session
+        id, sampling decides here: a session sampled out gets `record: false`."""
         s = self.settings
+        rate = sample_rate(s)
         return {
-            "record": bool(s.get("record", True)),
+            "record": bool(s.get("record", True)) and (not sid or sampled_in(self.id, sid, rate)),
+            "sampleRate": rate,
             "maskAllInputs": bool(s.get("mask_all_inputs", True)),
             "maskAllText": bool(s.get("mask_all_text", False)),
             "blockSelector": str(s.get("block_selector", "")),
@@ -44,6 +48,26 @@ class SiteInfo:
             "batchMs": int(s.get("batch_ms", 1000)),
             "mousemoveSampleMs": int(s.get("mousemove_sample_ms", 50)),
         }
+
+
+def sample_rate(settings: dict[str, Any]) -> float:
+    try:
+        rate = float(settings.get("sample_rate", 1.0))
+    except (TypeError, ValueError):
+        return 1.0
+    return min(1.0, max(0.0, rate)) if rate == rate else 1.0
+
+
+def sampled_in(site_id: int, sid: str, rate: float) -> bool:
+    """Whether session `sid` is recorded at sampling `rate`: decided once per
+    session (a hash of site and session id, so every page, reconnect and server
+    node of the session gets the same answer), uniformly over sessions."""
+    if rate >= 1.0:
+        return True
+    if rate <= 0.0:
+        return False
+    digest = hashlib.sha256(f"{site_id}:{sid}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") < rate * 2**64
 
 
 def normalise_origin(value: str) -> str:

@@ -24,6 +24,7 @@ import os
 import struct
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +64,9 @@ class Spool:
         self._fds: dict[int, int] = {}
         self._closed = False
         self.fsync_count = 0
+        # Its own thread: acks must never queue behind chunking, blob or
+        # database work in the shared default executor.
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spool-writer")
 
     # -- life cycle -------------------------------------------------------
 
@@ -88,6 +92,7 @@ class Spool:
         for fd in self._fds.values():
             os.close(fd)
         self._fds.clear()
+        self._writer.shutdown(wait=True)
 
     # -- writing ------------------------------------------------------------
 
@@ -116,13 +121,14 @@ class Spool:
             self._drop_segment(previous)
 
     async def _flush_loop(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
             batch, self._queue = self._queue, []
             if batch:
                 try:
-                    await asyncio.to_thread(self._write_and_sync, batch)
+                    await loop.run_in_executor(self._writer, self._write_and_sync, batch)
                 except OSError as e:
                     log.error("spool write failed: %s", e)
                     for item in batch:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from dataclasses import dataclass, field
 
+from .insights import InsightCarry
+from .masking import SessionNodes
 from .spool import SpoolRecord
 
 
@@ -27,14 +30,19 @@ class SessionState:
     sid: str
     site_id: int
     acked_seq: int
-    next_chunk_idx: int
     started_ms: int = 0
     stored_bytes: int = 0
     pending: list[PendingBatch] = field(default_factory=list)
     pending_bytes: int = 0
     pending_since: float | None = None
+    # Each session's chunk-age deadline is spread a little, so sessions that
+    # started together (a deploy, a traffic spike) are not all cut at once.
+    age_jitter: float = field(default_factory=lambda: random.uniform(0.75, 1.0))
     last_activity: float = field(default_factory=time.monotonic)
     connections: int = 0
+    said_bye: bool = False  # the last page left with `bye`; a new hello clears it
+    insights: InsightCarry = field(default_factory=InsightCarry)
+    nodes: SessionNodes = field(default_factory=SessionNodes)  # for masking
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     cut_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 

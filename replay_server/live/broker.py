@@ -83,5 +83,9 @@ class LocalBroker:
     def has_subscribers(self, session_id: str) -> bool:
         return session_id in self._subscribers
 
+    def subscriptions(self) -> list[Subscription]:
+        """Every open subscription, of every session."""
+        return [sub for subs in self._subscribers.values() for sub in subs]
+
     async def close(self) -> None:
         self._subscribers.clear()

@@ -8,6 +8,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from . import account_views, org_views, site_views
 from .views import routes
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -22,4 +23,6 @@ def setup_dashboard(app: web.Application) -> None:
         undefined=jinja2.StrictUndefined,
     )
     app.router.add_routes(routes)
+    for module in (site_views, account_views, org_views):
+        app.router.add_routes(module.routes)
     app.router.add_static("/static/player/", STATIC_DIR, name="player_static")

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import urlencode
-
 from aiohttp import web
 
 from .. import keys
 from ..accounts import site_snippet
 from ..api.params import id_in_path, session_query
-from ..api.serialize import is_live
 from ..auth.context import get_principal, request_auth, require_principal
-from ..auth.login import authenticate, clear_login_cookie, end_login, set_login_cookie, start_login
+from ..auth.login import (
+    clear_login_cookie,
+    end_login,
+    set_login_cookie,
+    start_login,
+    throttled_authenticate,
+)
+from ..auth.roles import role_at_least
+from ..auth.throttle import ThrottledLogin
 from ..db import scope
-from ..db.models import RecordedSession
-from ..timeutil import iso_utc, now_ms
-from .display import duration_display, safe_next, started_display
+from ..proxies import client_ip
+from ..timeutil import now_ms
+from .display import safe_next
 from .render import redirect, render
+from .session_list import canonical_url, list_context
 
 routes = web.RouteTableDef()
 
@@ -36,8 +41,16 @@ async def login_submit(request: web.Request) -> web.Response:
     form = await request.post()
     email, password = str(form.get("email", "")), str(form.get("password", ""))
     next_path = safe_next(str(form.get("next", "")))
+    throttle = request.app[keys.LOGIN_THROTTLE]
+    ip = client_ip(request, request.app[keys.SETTINGS].trusted_proxies)
     async with request.app[keys.DB]() as db:
-        user = await authenticate(db, email, password) if email and password else None
+        try:
+            user = await throttled_authenticate(throttle, db, email, password, ip)
+        except ThrottledLogin as e:
+            context = {"error": e.message, "next": next_path, "email": email}
+            response = render(request, "login.html", "Sign in", context, status=429)
+            response.headers["Retry-After"] = str(e.retry_after_seconds)
+            return response
         if user is None:
             context = {"error": "Wrong email or password.", "next": next_path, "email": email}
             return render(request, "login.html", "Sign in", context, status=401)
@@ -65,56 +78,50 @@ async def sites_page(request: web.Request) -> web.Response:
     principal = require_principal(request)
     async with request.app[keys.DB]() as db:
         sites = await scope.list_sites(db, principal)
+        orgs = await scope.list_organisations(db, principal)
     public_url = request.app[keys.SETTINGS].effective_public_url
-    items = [
+    groups = [
         {
-            "id": s.site.id,
-            "name": s.site.name,
-            "public_key": s.site.public_key,
-            "origins": list(s.site.allowed_origins),
-            "session_count": s.session_count,
-            "snippet": site_snippet(public_url, s.site.public_key),
+            "id": org.id,
+            "name": org.name,
+            "role": org.role,
+            "admin": role_at_least(org.role, "admin"),
+            "sites": [
+                {
+                    "id": s.site.id,
+                    "name": s.site.name,
+                    "public_key": s.site.public_key,
+                    "origins": list(s.site.allowed_origins),
+                    "session_count": s.session_count,
+                    "snippet": site_snippet(public_url, s.site.public_key),
+                }
+                for s in sites
+                if s.site.org_id == org.id
+            ],
         }
-        for s in sites
+        for org in orgs
     ]
-    return render(request, "sites.html", "Sites", {"sites": items})
+    context = {"orgs": groups, "site_count": len(sites)}
+    return render(request, "sites.html", "Sites", context)
 
 
 @routes.get("/sites/{site_id}/sessions", name="sessions")
 async def sessions_page(request: web.Request) -> web.Response:
     principal = require_principal(request)
     site_id = id_in_path(request, "site_id")
+    clean_url = canonical_url(request.path, dict(request.query))
+    if clean_url is not None:
+        return redirect(clean_url)
     query = session_query(request)
+    now = now_ms()
     async with request.app[keys.DB]() as db:
         site = await scope.get_site(db, principal, site_id)
-        page = await scope.list_sessions(db, principal, site_id, query)
-    now = now_ms()
-    next_url = None
-    if page.next_cursor is not None:
-        params = {"url": query.url} if query.url else {}
-        next_url = f"{request.path}?{urlencode({**params, 'cursor': page.next_cursor})}"
+        page = await scope.list_sessions(db, principal, site_id, query, now_ms=now)
     context = {
         "site": {"id": site.id, "name": site.name},
-        "filters": {"url": query.url},
-        "sessions": [session_row(s, now) for s in page.sessions],
-        "next_url": next_url,
+        **list_context(request.path, dict(request.query), page, now),
     }
     return render(request, "sessions.html", f"Sessions · {site.name}", context)
-
-
-def session_row(session: RecordedSession, now: int) -> dict[str, Any]:
-    return {
-        "id": session.id,
-        "started_at": iso_utc(session.started_ms),
-        "started_at_display": started_display(session.started_ms),
-        "duration_display": duration_display(session.duration_ms),
-        "entry_url": session.entry_url,
-        "page_count": session.page_count,
-        "browser": session.browser,
-        "os": session.os,
-        "device": session.device,
-        "live": is_live(session, now),
-    }
 
 
 @routes.get("/sessions/{session_id}", name="player")

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 from ..errors import InvalidMessage, NotFound, StorageError
+from .base import check_key
 
 
 class LocalBlobStore:
@@ -16,8 +17,7 @@ class LocalBlobStore:
 
     def path_for(self, key: str) -> Path:
         """Security invariant: every key resolves to a path under the root."""
-        if not key or key.startswith("/") or "\\" in key or "\0" in key:
-            raise InvalidMessage(f"invalid blob key {key!r}")
+        check_key(key)
         path = (self.root / key).resolve()
         if not path.is_relative_to(self.root) or path == self.root:
             raise InvalidMessage(f"blob key escapes the storage root: {key!r}")
@@ -37,6 +37,7 @@ class LocalBlobStore:
             raise StorageError(f"cannot read blob {key}: {e}") from e
 
     async def delete_prefix(self, prefix: str) -> int:
+        check_key(prefix, prefix=True)
         return await asyncio.to_thread(self._delete_prefix_sync, prefix)
 
     async def check(self) -> None:

@@ -22,6 +22,8 @@ SUMMARY_FIELDS = {
     "id", "site_id", "visitor_id", "started_at", "started_at_ms", "last_event_ms",
     "duration_ms", "live", "page_count", "browser", "os", "device", "user_agent",
     "viewport", "screen", "lang", "tz", "referrer", "entry_url",
+    "browser_version", "country", "referrer_domain", "exit_url", "utm", "click_count",
+    "input_count", "rage_click_count", "dead_click_count", "error_count", "active_ms",
 }  # fmt: skip
 
 
@@ -152,12 +154,22 @@ async def test_detail_has_pages_chunks_and_live(
     assert body["live"] is True
     assert body["viewport"] == [1280, 720] and body["screen"] is None
     assert body["last_event_ms"] == now - 1200
+    items = body["chunks"].pop("items")
     assert body["chunks"] == {"count": 2, "raw_bytes": 2000, "stored_bytes": 200}
+    assert [(c["idx"], c["page"], c["has_full_snapshot"]) for c in items] == [
+        (0, 0, True),
+        (1, 0, False),
+    ]
+    assert set(items[0]) == {
+        "idx", "page", "first_ts", "last_ts", "events", "raw_bytes", "has_full_snapshot"
+    }  # fmt: skip
     assert [(p["page"], p["url"]) for p in body["pages"]] == [
         (0, "https://a.example/"),
         (1, "https://a.example/cart"),
     ]
-    assert set(body["pages"][0]) == {"page", "url", "title", "started_at_ms", "ended_at_ms"}
+    assert set(body["pages"][0]) == {
+        "page", "url", "path", "title", "started_at_ms", "ended_at_ms", "duration_ms",
+    }  # fmt: skip
 
 
 async def test_finished_or_silent_sessions_are_not_live(
@@ -243,7 +255,7 @@ async def test_events_json_and_msgpack(
     accept = {"Accept": "application/msgpack, application/json;q=0.9", **tenant.headers}
     response = await client.get(url, headers=accept)
     assert response.content_type == "application/msgpack"
-    assert msgpack.unpackb(await response.read()) == {"events": page0 + page1}
+    assert msgpack.unpackb(await response.read()) == {"events": page0 + page1, "missing": []}
 
     only_page1 = await client.get(url, params={"page": 1}, headers=tenant.headers)
     assert (await only_page1.json())["events"] == page1

@@ -3,7 +3,9 @@ from __future__ import annotations
 from replay_server import accounts
 from replay_server.db.engine import SessionFactory
 from tests.browser import Client, login
-from tests.conftest import AddSession, MakeTenant, Tenant
+from tests.conftest import BOTH_DATABASES, AddSession, MakeTenant, Tenant
+
+pytestmark = BOTH_DATABASES
 
 
 async def test_sites_of_the_callers_organisations_only(

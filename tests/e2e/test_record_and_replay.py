@@ -4,6 +4,7 @@ session is stored and listed, and staff replay it in the dashboard."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -165,16 +166,28 @@ async def test_record_list_and_replay(
     assert sandbox is not None and "allow-scripts" not in sandbox
     frame = await frame_el.content_frame()
     assert frame is not None
-    await frame.wait_for_function(
-        "document.querySelectorAll('#items li').length === 3", timeout=10_000
-    )
-    items = await frame.eval_on_selector_all("#items li", "els => els.map(e => e.textContent)")
+
+    # The replay iframe runs no scripts, so Playwright's in-page polling never
+    # re-runs there: poll from here instead.
+    async def texts(selector: str) -> list[str]:
+        found: list[str] = await frame.eval_on_selector_all(
+            selector, "els => els.map(e => e.textContent)"
+        )
+        return found
+
+    items = await wait_for(lambda: _when(texts("#items li"), lambda v: len(v) == 3), timeout=10)
     assert items == ["Item 1", "Item 2", "Item 3"]
 
     await page.goto(f"{replay_server.url}/sessions/{sid}?t={int(duration_s) + 1}")
     frame_el = await page.wait_for_selector("iframe")
     frame = await frame_el.content_frame()
     assert frame is not None
-    await frame.wait_for_selector("p.added", state="attached", timeout=10_000)
+    added = await wait_for(lambda: _when(texts("p.added"), bool), timeout=10)
+    assert added == ["Added on page two"]
     assert errors == [] and dialogs == []
     await context.close()
+
+
+async def _when(values: Awaitable[list[str]], ok: Callable[[list[str]], bool]) -> list[str] | None:
+    found = await values
+    return found if ok(found) else None

@@ -136,11 +136,31 @@ async def start_ingest_server(
     return IngestServer(server, app, key, site_id, settings)
 
 
+async def start_another_node(
+    first: IngestServer,
+    data_dir: Path,
+    aiohttp_server: Callable[..., Awaitable[TestServer]],
+    **overrides: Any,
+) -> IngestServer:
+    """A second server node on the same database and blob store as `first`
+    (its own data dir, so its own spool), serving the same site."""
+    shared = {
+        "database_url": first.settings.effective_database_url,
+        "storage_url": first.settings.effective_storage_url,
+    }
+    settings = first.settings.replace(data_dir=data_dir, **{**shared, **overrides})
+    app = create_app(settings)
+    server = await aiohttp_server(app)
+    return IngestServer(server, app, first.site_key, first.site_id, settings)
+
+
 @pytest.fixture
 async def ingest(
-    tmp_path: Path, aiohttp_server: Callable[..., Awaitable[TestServer]]
+    tmp_path: Path, aiohttp_server: Callable[..., Awaitable[TestServer]], database_url: str
 ) -> AsyncIterator[IngestServer]:
-    yield await start_ingest_server(tmp_path / "data", aiohttp_server)
+    """On SQLite, or on a fresh PostgreSQL database where a module parametrizes
+    `backend` (tests.conftest.BOTH_DATABASES)."""
+    yield await start_ingest_server(tmp_path / "data", aiohttp_server, database_url=database_url)
 
 
 @pytest.fixture

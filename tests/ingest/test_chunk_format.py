@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from replay_server.errors import CorruptChunk
@@ -32,10 +34,30 @@ def test_build_chunks_one_per_page_in_timestamp_order() -> None:
         SpooledBatch(1, "s", 1, 1, page_events(t + 5000, items=1)),
         SpooledBatch(1, "s", 2, 0, [mouse_move(t + 10)]),  # a late batch of page 0
     ]
-    chunks = build_chunks(batches, first_idx=7)
-    assert [(c.idx, c.page) for c in chunks] == [(7, 0), (8, 1)]
+    chunks = build_chunks(batches)
+    assert [c.page for c in chunks] == [0, 1]
     page0 = decode_chunk(chunks[0].data)
     assert [e["timestamp"] for e in page0] == sorted(e["timestamp"] for e in page0)
     assert chunks[0].first_seq == 0 and chunks[0].last_seq == 2
     assert chunks[0].event_count == 4 and chunks[0].has_full_snapshot
-    assert chunks[0].blob_key == "s/1/s/000007.rsc"
+    assert re.fullmatch(r"s/1/s/000000000000-p0-[0-9a-f]{8}\.rsc", chunks[0].blob_key)
+    assert build_chunks(batches)[0].blob_key != chunks[0].blob_key  # unique per write
+
+
+def test_build_chunks_splits_a_page_where_the_cut_misses_seqs() -> None:
+    """A chunk's [first_seq, last_seq] must hold every batch of its page in that
+    range: deduplication across nodes relies on it."""
+    t = now_ms()
+    batches = [
+        SpooledBatch(1, "s", 5, 0, [mouse_move(t + 5)]),
+        SpooledBatch(1, "s", 6, 0, [mouse_move(t + 6)]),
+        SpooledBatch(1, "s", 9, 0, [mouse_move(t + 9)]),  # 7 and 8 went to another node
+        SpooledBatch(1, "s", 10, 1, page_events(t + 10, items=0)),
+        SpooledBatch(1, "s", 11, 1, [mouse_move(t + 11)]),
+    ]
+    chunks = build_chunks(batches)
+    assert [(c.page, c.first_seq, c.last_seq, c.event_count) for c in chunks] == [
+        (0, 5, 6, 2),
+        (0, 9, 9, 1),
+        (1, 10, 11, 3),
+    ]

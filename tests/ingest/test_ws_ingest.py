@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 from pathlib import Path
@@ -11,8 +12,12 @@ from websockets.exceptions import ConnectionClosed
 
 from replay_server import keys
 from replay_server.ingest.chunk_format import decode_chunk
+from tests.conftest import BOTH_DATABASES
 from tests.ingest.conftest import ORIGIN, IngestServer, Recorder, start_ingest_server
 from tests.rrweb_events import mouse_move, now_ms, page_events
+
+# Every test here runs on SQLite and, where REPLAY_TEST_POSTGRES_URL is set, PostgreSQL.
+pytestmark = BOTH_DATABASES
 
 
 async def test_hello_batches_acks_and_readback(ingest: IngestServer, recorder: Recorder) -> None:
@@ -103,10 +108,13 @@ async def test_reconnect_later_continues_session_in_chunks(
 async def test_acked_batches_survive_an_unclean_stop(
     tmp_path: Path,
     aiohttp_server,  # type: ignore[no-untyped-def]
+    database_url: str,
 ) -> None:
     """Acked data only in the spool (no chunk yet) is recovered by the next start."""
     data_dir = tmp_path / "data"
-    first = await start_ingest_server(data_dir, aiohttp_server, chunk_max_age_seconds=3600.0)
+    first = await start_ingest_server(
+        data_dir, aiohttp_server, chunk_max_age_seconds=3600.0, database_url=database_url
+    )
     rec = Recorder(first.ws_url, first.site_key)
     await rec.connect()
     t = now_ms()
@@ -122,7 +130,7 @@ async def test_acked_batches_survive_an_unclean_stop(
     await first.server.close()
     assert list((data_dir / "spool").glob("*.spool"))
 
-    second = await start_ingest_server(data_dir, aiohttp_server)
+    second = await start_ingest_server(data_dir, aiohttp_server, database_url=database_url)
     events = await second.app[keys.INGESTOR].read_events(session_id=rec.sid, site_id=first.site_id)
     assert [e["timestamp"] for e in events if e["type"] == 3 and e["data"]["source"] == 1] == [
         t + seq * 1000 for seq in range(1, 5)
@@ -242,8 +250,11 @@ async def test_http_fallback_json_and_dedup(ingest: IngestServer, recorder: Reco
 async def test_shutdown_closes_recorders_with_1012_and_chunks_pending(
     tmp_path: Path,
     aiohttp_server,  # type: ignore[no-untyped-def]
+    database_url: str,
 ) -> None:
-    server = await start_ingest_server(tmp_path / "d", aiohttp_server, chunk_max_age_seconds=3600.0)
+    server = await start_ingest_server(
+        tmp_path / "d", aiohttp_server, chunk_max_age_seconds=3600.0, database_url=database_url
+    )
     rec = Recorder(server.ws_url, server.site_key)
     await rec.connect()
     await rec.batch(0, page_events(now_ms()))
@@ -254,3 +265,39 @@ async def test_shutdown_closes_recorders_with_1012_and_chunks_pending(
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1012
     chunk_files = list((tmp_path / "d" / "blobs").rglob("*.rsc"))
     assert len(chunk_files) == 1
+
+
+async def test_bye_then_idle_finishes_the_session_and_a_return_continues_it(
+    tmp_path: Path,
+    aiohttp_server,  # type: ignore[no-untyped-def]
+    database_url: str,
+) -> None:
+    from replay_server.db.models import RecordedSession
+
+    server = await start_ingest_server(
+        tmp_path / "d", aiohttp_server, session_bye_idle_seconds=0.5, database_url=database_url
+    )
+    rec = Recorder(server.ws_url, server.site_key)
+    await rec.connect()
+    await rec.batch(0, page_events(now_ms()))
+    await rec.recv()
+    await rec.send({"t": "bye"})
+    await rec.close()
+
+    async def ended() -> int | None:
+        async with server.app[keys.DB]() as db:
+            session = await db.get(RecordedSession, rec.sid)
+            return session.ended_ms if session is not None else None
+
+    for _ in range(40):
+        if await ended() is not None:
+            break
+        await asyncio.sleep(0.1)
+    assert await ended() is not None
+    assert rec.sid not in server.app[keys.INGESTOR].sessions
+    assert len(await server.events(rec.sid)) == len(page_events(0))
+
+    rec.page = 1  # the visitor comes back to the same tab: same session
+    assert (await rec.connect())["acked"] == 0
+    assert await ended() is None
+    await rec.close()

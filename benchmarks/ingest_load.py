@@ -1,0 +1,337 @@
+"""Ingest load benchmark (issue 3).
+
+N simulated recorders (default 2,000), each sending one batch per second of
+real recorded rrweb events (tests/fixtures/shop_session.json.gz, replayed with
+fresh timestamps), against a real `replay-server serve` process; and, in the
+same run, against a bare aiohttp WebSocket server that only decodes and acks
+(the ceiling). Prints achieved batches/s, p50/p99 ack latency, and server RSS
+(idle per connection, and under load).
+
+    .venv/bin/python benchmarks/ingest_load.py --connections 2000 --seconds 30
+
+Everything runs on loopback; the client runs in its own process so that it
+does not share the server's core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import json
+import os
+import resource
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import msgpack
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.procs import ServerProcess, free_port, start_server, stop_server  # noqa: E402
+
+FIXTURE = ROOT / "tests" / "fixtures" / "shop_session.json.gz"
+ORIGIN = "http://bench.client.test"
+BATCH_TARGET_BYTES = 5_000
+
+
+def raise_fd_limit() -> None:
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def fixture_batches() -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
+    """The recording's opening (Meta + FullSnapshot) and ~5 KB batches of the rest."""
+    events = json.loads(gzip.decompress(FIXTURE.read_bytes()))
+    opening = [e for e in events if e["type"] in (2, 4)]
+    rest = [e for e in events if e["type"] not in (2, 4)]
+    batches: list[list[dict[str, Any]]] = [[]]
+    size = 0
+    for event in rest:
+        n = len(json.dumps(event))
+        if size + n > BATCH_TARGET_BYTES and batches[-1]:
+            batches.append([])
+            size = 0
+        batches[-1].append(event)
+        size += n
+    return opening, batches
+
+
+def stamped(events: list[dict[str, Any]], now_ms: int) -> list[dict[str, Any]]:
+    return [{**e, "timestamp": now_ms + i} for i, e in enumerate(events)]
+
+
+@dataclass
+class Results:
+    latencies: list[float] = field(default_factory=list)
+    sent_at: list[float] = field(default_factory=list)
+    acked: int = 0
+    errors: int = 0
+
+
+async def recorder(
+    url: str,
+    site_key: str,
+    seconds: float,
+    rate: float,
+    results: Results,
+    opening: list[dict[str, Any]],
+    batches: list[list[dict[str, Any]]],
+    start_at: float,
+    ready: asyncio.Event,
+) -> None:
+    sid, vid = str(uuid.uuid4()), str(uuid.uuid4())
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(url, headers={"Origin": ORIGIN}, max_msg_size=0, autoping=True) as ws,
+    ):
+        hello = {
+            "t": "hello",
+            "v": 1,
+            "site": site_key,
+            "sid": sid,
+            "vid": vid,
+            "page": 0,
+            "url": ORIGIN + "/checkout",
+            "referrer": "",
+            "title": "Checkout",
+            "viewport": [1280, 800],
+            "screen": [1920, 1080],
+            "lang": "en",
+            "tz": "UTC",
+            "clock": int(time.time() * 1000),
+        }
+        await ws.send_bytes(msgpack.packb(hello))
+        await ws.receive()
+        await ready.wait()
+        await asyncio.sleep(max(0.0, start_at - time.monotonic()))
+        interval = 1.0 / rate
+        next_send = time.monotonic()
+        end = time.monotonic() + seconds
+        seq = 0
+        while time.monotonic() < end:
+            now_ms = int(time.time() * 1000)
+            events = opening if seq == 0 else batches[seq % len(batches)]
+            frame = msgpack.packb(
+                {"t": "batch", "seq": seq, "page": 0, "events": stamped(events, now_ms)}
+            )
+            sent = time.perf_counter()
+            await ws.send_bytes(frame)
+            msg = await ws.receive()
+            if msg.type != aiohttp.WSMsgType.BINARY:
+                results.errors += 1
+                return
+            reply = msgpack.unpackb(msg.data)
+            if reply.get("t") == "ack":
+                results.latencies.append(time.perf_counter() - sent)
+                results.sent_at.append(sent)
+                results.acked += 1
+            else:
+                results.errors += 1
+            seq += 1
+            next_send += interval
+            await asyncio.sleep(max(0.0, next_send - time.monotonic()))
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def run_load(url: str, site_key: str, pid: int, args: argparse.Namespace) -> dict[str, Any]:
+    opening, batches = fixture_batches()
+    results = Results()
+    ready = asyncio.Event()
+    base_rss = rss_kb(pid)
+    start_at = time.monotonic() + 5 + args.connections / 400
+    tasks = []
+    for i in range(args.connections):
+        tasks.append(
+            asyncio.create_task(
+                recorder(
+                    url,
+                    site_key,
+                    args.seconds,
+                    args.rate,
+                    results,
+                    opening,
+                    batches,
+                    start_at + (i / args.connections) / args.rate,
+                    ready,
+                )
+            )
+        )
+        if i % 200 == 199:
+            await asyncio.sleep(0.2)
+    await asyncio.sleep(max(0.0, start_at - time.monotonic() - 1))
+    idle_rss = rss_kb(pid)
+    ready.set()
+    began = time.monotonic()
+    peak_rss = 0
+    samples: list[int] = []
+
+    async def sample_rss() -> None:
+        nonlocal peak_rss
+        while True:
+            samples.append(rss_kb(pid) // 1024)
+            peak_rss = max(peak_rss, samples[-1] * 1024)
+            await asyncio.sleep(1.0)
+
+    sampler = asyncio.create_task(sample_rss())
+    done = await asyncio.gather(*tasks, return_exceptions=True)
+    elapsed = time.monotonic() - began
+    await asyncio.sleep(5)  # recorders gone: the server chunks what they sent
+    sampler.cancel()
+    failures = [d for d in done if isinstance(d, BaseException)]
+    windows: dict[int, list[float]] = {}
+    origin = min(results.sent_at, default=0.0)
+    for at, latency in zip(results.sent_at, results.latencies, strict=True):
+        windows.setdefault(int((at - origin) // 5), []).append(latency)
+    p99_by_5s = [
+        round(sorted(w)[int(0.99 * (len(w) - 1))] * 1000, 1) for _, w in sorted(windows.items())
+    ]
+    lat = sorted(results.latencies)
+    pct = (lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000) if lat else (lambda q: 0)
+    return {
+        "connections": args.connections,
+        "batches_per_s": results.acked / args.seconds,  # each recorder runs `seconds`
+        "elapsed_s": elapsed,
+        "p50_ms": pct(0.50),
+        "p99_ms": pct(0.99),
+        "mean_ms": statistics.fmean(lat) * 1000 if lat else 0.0,
+        "errors": results.errors + len(failures),
+        "rss_idle_kb_per_conn": (idle_rss - base_rss) / args.connections,
+        "rss_mb_peak": peak_rss / 1024,
+        "rss_mb_after": rss_kb(pid) / 1024,
+        "rss_mb_timeline": samples,
+        "p99_ms_by_5s": p99_by_5s,
+    }
+
+
+def start_bare() -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "benchmarks" / "bare_ack_server.py"), str(port)],
+        preexec_fn=raise_fd_limit,
+    )
+    time.sleep(1.5)
+    return proc, port
+
+
+def start_replay(data_dir: Path) -> tuple[ServerProcess, str]:
+    server = start_server(
+        data_dir,
+        REPLAY_RATE_PER_IP="0",
+        REPLAY_RATE_PER_SITE="0",
+        REPLAY_LOG_LEVEL="warning",
+    )
+    server.cli(
+        "create-user",
+        "bench@x.test",
+        "--org",
+        "Bench",
+        "--password-stdin",
+        stdin="benchmark password\n",
+    )
+    site = json.loads(
+        server.cli("create-site", "Bench", "--org", "Bench", "--origin", ORIGIN, "--json")
+    )
+    return server, site["public_key"]
+
+
+def client_main(args: argparse.Namespace) -> None:
+    raise_fd_limit()
+    result = asyncio.run(run_load(args.url, args.site_key, args.pid, args))
+    print(json.dumps(result))
+
+
+def run_client(url: str, site_key: str, pid: int, args: argparse.Namespace) -> dict[str, Any]:
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--client",
+            "--url",
+            url,
+            "--site-key",
+            site_key,
+            "--pid",
+            str(pid),
+            "--connections",
+            str(args.connections),
+            "--seconds",
+            str(args.seconds),
+            "--rate",
+            str(args.rate),
+        ],
+        capture_output=True,
+        check=True,
+        preexec_fn=raise_fd_limit,
+    )
+    result: dict[str, Any] = json.loads(out.stdout.decode().strip().splitlines()[-1])
+    return result
+
+
+def show(name: str, r: dict[str, Any]) -> None:
+    print(
+        f"{name:>8}: {r['batches_per_s']:8.1f} batches/s  p50 {r['p50_ms']:7.1f} ms  "
+        f"p99 {r['p99_ms']:7.1f} ms  errors {r['errors']}  "
+        f"RSS idle {r['rss_idle_kb_per_conn']:.1f} KB/conn  "
+        f"peak {r['rss_mb_peak']:.0f} MB  after {r['rss_mb_after']:.0f} MB"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--connections", type=int, default=2000)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--rate", type=float, default=1.0, help="batches per second per recorder")
+    parser.add_argument("--only", choices=["replay", "bare"], default=None)
+    parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--site-key", help=argparse.SUPPRESS)
+    parser.add_argument("--pid", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    raise_fd_limit()  # children (servers, client) inherit it
+    if args.client:
+        client_main(args)
+        return
+    results: dict[str, dict[str, Any]] = {}
+    if args.only in (None, "bare"):
+        proc, port = start_bare()
+        try:
+            results["bare"] = run_client(f"ws://127.0.0.1:{port}/ws", "pk_bare", proc.pid, args)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+        show("bare", results["bare"])
+    if args.only in (None, "replay"):
+        with tempfile.TemporaryDirectory() as tmp:
+            server, key = start_replay(Path(tmp) / "data")
+            try:
+                results["replay"] = run_client(
+                    server.url.replace("http", "ws") + "/ingest/ws", key, server.process.pid, args
+                )
+            finally:
+                stop_server(server)
+        show("replay", results["replay"])
+    if len(results) == 2:
+        ratio = results["replay"]["batches_per_s"] / results["bare"]["batches_per_s"]
+        print(f"throughput ratio replay/bare: {ratio:.2f}")
+    print(f"machine: {os.cpu_count()} cores; {time.strftime('%Y-%m-%d')}")
+
+
+if __name__ == "__main__":
+    main()
