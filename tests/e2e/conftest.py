@@ -4,6 +4,7 @@ another origin, and Debian's Chromium driven by Playwright."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -74,8 +75,10 @@ class ClientSite:
     pages: dict[str, str]
 
 
-@pytest.fixture
-async def client_site() -> AsyncIterator[ClientSite]:
+@contextlib.asynccontextmanager
+async def serve_client_site(host: str = "127.0.0.1") -> AsyncIterator[ClientSite]:
+    """Serve `pages` (path -> HTML) on a free port; `host` names the origin
+    (cookies are per host name, not per port)."""
     pages: dict[str, str] = {}
 
     async def page(request: web.Request) -> web.Response:
@@ -89,12 +92,17 @@ async def client_site() -> AsyncIterator[ClientSite]:
     runner = web.AppRunner(app)
     await runner.setup()
     port = free_port()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
-        yield ClientSite(f"http://127.0.0.1:{port}", pages)
+        yield ClientSite(f"http://{host}:{port}", pages)
     finally:
         await runner.cleanup()
+
+
+@pytest.fixture
+async def client_site() -> AsyncIterator[ClientSite]:
+    async with serve_client_site() as site:
+        yield site
 
 
 @pytest.fixture

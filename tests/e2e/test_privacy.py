@@ -9,7 +9,6 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp import web
 from playwright.async_api import Browser, BrowserContext, Page
 
 from tests.e2e.conftest import (
@@ -18,10 +17,10 @@ from tests.e2e.conftest import (
     ServerProcess,
     api_get,
     create_account,
+    serve_client_site,
     wait_for,
 )
 from tests.e2e.test_record_and_replay import stored_bytes
-from tests.procs import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -151,24 +150,8 @@ async def test_consent_mode_records_only_after_consent(
 @pytest.fixture
 async def second_site() -> AsyncIterator[ClientSite]:
     """Another client site on another host name (cookies are per host, not per port)."""
-    pages: dict[str, str] = {}
-
-    async def page(request: web.Request) -> web.Response:
-        body = pages.get(request.path)
-        if body is None:
-            raise web.HTTPNotFound()
-        return web.Response(text=body, content_type="text/html")
-
-    app = web.Application()
-    app.router.add_get("/{tail:.*}", page)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield ClientSite(f"http://localhost:{port}", pages)
-    finally:
-        await runner.cleanup()
+    async with serve_client_site("localhost") as site:
+        yield site
 
 
 async def test_visitor_ids_differ_between_sites(
