@@ -14,7 +14,10 @@ need() { command -v "$1" >/dev/null 2>&1 || { echo "dev.sh: $1 is required ($2)"
 python_deps() {
   need "$PYTHON" "Python >= 3.11"
   need npm "Node >= 20"
-  [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+  [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV" || {
+    echo "dev.sh: creating the venv failed; on Debian/Ubuntu: apt-get install python3-venv" >&2
+    exit 1
+  }
   "$VENV/bin/python" -m pip install -q --upgrade pip
   "$VENV/bin/python" -m pip install -q -c constraints.txt -e ".$1"
 }
