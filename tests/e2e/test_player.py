@@ -230,5 +230,9 @@ async def test_live_view_follows_the_recording(
     clicked = time.monotonic()
     await wait_items(frame, 1, timeout=3_000)
     assert time.monotonic() - clicked <= 3.0
+    # The event list follows along, and its count says so.
+    await player.wait_for_selector(".event-list li[data-kind=click]", state="attached")
+    count = await player.locator("h2.side-title:has-text('Events') .side-note").inner_text()
+    assert int(count) >= 1
     await context.close()
     await player.context.close()

@@ -62,6 +62,12 @@ export class Layout {
     this.fill(this.eventsSection, "Events", el("div", { className: "event-scroll" }, [list]), String(count));
   }
 
+  /** Update the number beside "Events" as a live session grows. */
+  setEventCount(count: number): void {
+    const note = this.eventsSection.querySelector(".side-note");
+    if (note) note.textContent = String(count);
+  }
+
   /** A non-blocking message above the replay (missing parts of the recording). */
   addNotice(message: string): void {
     if (this.shownNotices.has(message)) return;

@@ -130,7 +130,10 @@ export class LiveView {
     this.note(notices);
     for (const e of ok) this.replayer?.addEvent(e);
     const markers = this.markers.add(ok);
-    this.events?.add(markers);
+    if (this.events) {
+      this.events.add(markers);
+      this.layout.setEventCount(this.events.count);
+    }
     const newest = ok[ok.length - 1];
     if (newest) this.controls.setTime(newest.timestamp - this.startMs, newest.timestamp - this.startMs);
   }
