@@ -237,17 +237,21 @@ def start_replay(data_dir: Path) -> tuple[ServerProcess, str]:
         REPLAY_RATE_PER_SITE="0",
         REPLAY_LOG_LEVEL="warning",
     )
-    server.cli(
-        "create-user",
-        "bench@x.test",
-        "--org",
-        "Bench",
-        "--password-stdin",
-        stdin="benchmark password\n",
-    )
-    site = json.loads(
-        server.cli("create-site", "Bench", "--org", "Bench", "--origin", ORIGIN, "--json")
-    )
+    try:
+        server.cli(
+            "create-user",
+            "bench@x.test",
+            "--org",
+            "Bench",
+            "--password-stdin",
+            stdin="benchmark password\n",
+        )
+        site = json.loads(
+            server.cli("create-site", "Bench", "--org", "Bench", "--origin", ORIGIN, "--json")
+        )
+    except BaseException:
+        stop_server(server)  # never leave a server running behind a failed set-up
+        raise
     return server, site["public_key"]
 
 
