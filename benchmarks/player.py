@@ -42,16 +42,11 @@ from replay_server.protocol import Hello
 from replay_server.settings import Settings
 from replay_server.storage import open_blob_store
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.procs import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
 EMAIL, PASSWORD = "bench@player.test", "benchmark password 1"
 BATCH_MS = 5_000
 CHUNK_MS = 30_000

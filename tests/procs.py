@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -83,3 +84,37 @@ def stop_server(server: ServerProcess, sig: int = signal.SIGTERM) -> None:
         except subprocess.TimeoutExpired:
             server.process.kill()
             server.process.wait()
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's; never `playwright install`
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def ws_url(server: ServerProcess) -> str:
+    return server.url.replace("http://", "ws://") + "/ingest/ws"
+
+
+def create_site_and_token(server: ServerProcess, origin: str) -> tuple[str, str]:
+    """Through the CLI: an owner, a site recording `origin`, an API token.
+    Returns (site key, token)."""
+    server.cli(
+        "create-user",
+        "ops@acme.test",
+        "--org",
+        "Acme",
+        "--password-stdin",
+        stdin="a long enough password\n",
+    )
+    site = json.loads(
+        server.cli("create-site", "Shop", "--org", "Acme", "--origin", origin, "--json")
+    )
+    token = json.loads(server.cli("create-token", "ops@acme.test", "--json"))["token"]
+    return site["public_key"], token

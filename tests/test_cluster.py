@@ -18,7 +18,13 @@ import pytest
 
 from tests.conftest import fresh_postgres_database
 from tests.ingest.conftest import ORIGIN, Recorder
-from tests.procs import ServerProcess, start_server, stop_server
+from tests.procs import (
+    ServerProcess,
+    create_site_and_token,
+    start_server,
+    stop_server,
+    ws_url,
+)
 from tests.rrweb_events import mouse_move, now_ms, page_events
 from tests.services import AWS_ENV, S3Server
 
@@ -53,24 +59,8 @@ def xs(events: list[dict[str, Any]]) -> list[int]:
     ]
 
 
-def ws_url(server: ServerProcess) -> str:
-    return server.url.replace("http://", "ws://") + "/ingest/ws"
-
-
 def setup_site(server: ServerProcess) -> tuple[str, str]:
-    server.cli(
-        "create-user",
-        "ops@acme.test",
-        "--org",
-        "Acme",
-        "--password-stdin",
-        stdin="pw-long-enough\n",
-    )
-    site = json.loads(
-        server.cli("create-site", "Shop", "--org", "Acme", "--origin", ORIGIN, "--json")
-    )
-    token = json.loads(server.cli("create-token", "ops@acme.test", "--json"))["token"]
-    return site["public_key"], token
+    return create_site_and_token(server, ORIGIN)
 
 
 async def send(rec: Recorder, seqs: range | list[int], t0: int) -> int:

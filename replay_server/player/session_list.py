@@ -7,29 +7,15 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from ..api.search_params import DEVICES, filter_values
+from ..api.search_params import DEVICES, FILTER_NAMES, filter_values
 from ..api.serialize import is_live
 from ..db.models import RecordedSession
 from ..db.search import SessionPage
 from ..timeutil import iso_utc
 from .display import duration_display, started_display
 
-ADVANCED_FILTERS = (
-    "from",
-    "to",
-    "min_duration",
-    "max_duration",
-    "browser",
-    "os",
-    "device",
-    "country",
-    "referrer",
-    "visitor",
-    "has_errors",
-    "has_rage_clicks",
-    "has_dead_clicks",
-    "live",
-)
+# Everything but the URL search and the sort, which have their own fields.
+ADVANCED_FILTERS = tuple(n for n in FILTER_NAMES if n not in ("url", "url_match", "sort"))
 SORT_LABELS = {
     "newest": "newest first",
     "longest": "longest first",

@@ -16,18 +16,7 @@ import pytest
 from aiohttp import web
 from playwright.async_api import Browser, async_playwright
 
-from tests.procs import ServerProcess, free_port, start_server, stop_server
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+from tests.procs import CHROMIUM, CHROMIUM_ARGS, ServerProcess, free_port, start_server, stop_server
 
 
 @pytest.fixture

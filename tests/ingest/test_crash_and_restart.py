@@ -5,7 +5,6 @@ same data directory; the recorder resumes and nothing acked is lost or doubled."
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,13 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from tests.ingest.conftest import ORIGIN, Recorder
-from tests.procs import ServerProcess, start_server, stop_server
+from tests.procs import (
+    ServerProcess,
+    create_site_and_token,
+    start_server,
+    stop_server,
+    ws_url,
+)
 from tests.rrweb_events import mouse_move, now_ms, page_events
 
 pytestmark = pytest.mark.slow
@@ -24,29 +29,13 @@ TOTAL = 60
 
 
 def setup_site(server: ServerProcess) -> tuple[str, str]:
-    server.cli(
-        "create-user",
-        "ops@acme.test",
-        "--org",
-        "Acme",
-        "--password-stdin",
-        stdin="a long enough password\n",
-    )
-    site = json.loads(
-        server.cli("create-site", "Shop", "--org", "Acme", "--origin", ORIGIN, "--json")
-    )
-    token = json.loads(server.cli("create-token", "ops@acme.test", "--json"))["token"]
-    return site["public_key"], token
+    return create_site_and_token(server, ORIGIN)
 
 
 def batch_events(seq: int, t0: int) -> list[dict[str, Any]]:
     if seq == 0:
         return page_events(t0, items=1)
     return [mouse_move(t0 + seq * 10, x=seq)]
-
-
-def ws_url(server: ServerProcess) -> str:
-    return server.url.replace("http://", "ws://") + "/ingest/ws"
 
 
 async def stream_until_cut(rec: Recorder, t0: int, first_seq: int) -> int:
