@@ -77,6 +77,11 @@ class Results:
     sent_at: list[float] = field(default_factory=list)
     acked: int = 0
     errors: int = 0
+    error_kinds: dict[str, int] = field(default_factory=dict)
+
+    def error(self, kind: str) -> None:
+        self.errors += 1
+        self.error_kinds[kind] = self.error_kinds.get(kind, 0) + 1
 
 
 async def recorder(
@@ -112,7 +117,10 @@ async def recorder(
             "clock": int(time.time() * 1000),
         }
         await ws.send_bytes(msgpack.packb(hello))
-        await ws.receive()
+        welcome = await ws.receive()
+        if welcome.type != aiohttp.WSMsgType.BINARY:
+            results.error(f"hello: {welcome.type.name} {ws.close_code}")
+            return
         await ready.wait()
         await asyncio.sleep(max(0.0, start_at - time.monotonic()))
         interval = 1.0 / rate
@@ -129,7 +137,7 @@ async def recorder(
             await ws.send_bytes(frame)
             msg = await ws.receive()
             if msg.type != aiohttp.WSMsgType.BINARY:
-                results.errors += 1
+                results.error(f"batch: {msg.type.name} {ws.close_code}")
                 return
             reply = msgpack.unpackb(msg.data)
             if reply.get("t") == "ack":
@@ -137,17 +145,32 @@ async def recorder(
                 results.sent_at.append(sent)
                 results.acked += 1
             else:
-                results.errors += 1
+                results.error(f"reply {reply.get('t')}: {reply.get('code')}")
             seq += 1
             next_send += interval
             await asyncio.sleep(max(0.0, next_send - time.monotonic()))
 
 
 def rss_kb(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
+    """RSS of the server process and its children (chunk workers)."""
+    total = 0
+    for p in [pid, *children(pid)]:
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+        except FileNotFoundError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total
+
+
+def children(pid: int) -> list[int]:
+    try:
+        found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except FileNotFoundError:
+        return []
+    return [int(c) for c in found]
 
 
 async def run_load(url: str, site_key: str, pid: int, args: argparse.Namespace) -> dict[str, Any]:
@@ -168,7 +191,7 @@ async def run_load(url: str, site_key: str, pid: int, args: argparse.Namespace) 
                     results,
                     opening,
                     batches,
-                    start_at + (i / args.connections) / args.rate,
+                    start_at + (args.ramp or 1.0 / args.rate) * i / args.connections,
                     ready,
                 )
             )
@@ -195,29 +218,46 @@ async def run_load(url: str, site_key: str, pid: int, args: argparse.Namespace) 
     await asyncio.sleep(5)  # recorders gone: the server chunks what they sent
     sampler.cancel()
     failures = [d for d in done if isinstance(d, BaseException)]
+    for failure in failures:
+        kind = f"exception {type(failure).__name__}"
+        results.error_kinds[kind] = results.error_kinds.get(kind, 0) + 1
     windows: dict[int, list[float]] = {}
-    origin = min(results.sent_at, default=0.0)
     for at, latency in zip(results.sent_at, results.latencies, strict=True):
-        windows.setdefault(int((at - origin) // 5), []).append(latency)
-    p99_by_5s = [
-        round(sorted(w)[int(0.99 * (len(w) - 1))] * 1000, 1) for _, w in sorted(windows.items())
-    ]
-    lat = sorted(results.latencies)
-    pct = (lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000) if lat else (lambda q: 0)
+        windows.setdefault(int((at - start_at) // 5), []).append(latency)
+    p99_by_5s = [round(percentile(sorted(w), 0.99), 1) for _, w in sorted(windows.items())]
+    # Steady state: every recorder has sent its opening snapshot and none has stopped.
+    steady_from, steady_to = start_at + args.ramp, start_at + args.seconds
+    steady = sorted(
+        latency
+        for at, latency in zip(results.sent_at, results.latencies, strict=True)
+        if steady_from <= at < steady_to
+    )
+    ramp = sorted(
+        latency
+        for at, latency in zip(results.sent_at, results.latencies, strict=True)
+        if at < steady_from
+    )
     return {
         "connections": args.connections,
-        "batches_per_s": results.acked / args.seconds,  # each recorder runs `seconds`
+        "batches_per_s": len(steady) / (steady_to - steady_from),
         "elapsed_s": elapsed,
-        "p50_ms": pct(0.50),
-        "p99_ms": pct(0.99),
-        "mean_ms": statistics.fmean(lat) * 1000 if lat else 0.0,
+        "p50_ms": percentile(steady, 0.50),
+        "p99_ms": percentile(steady, 0.99),
+        "mean_ms": statistics.fmean(steady) * 1000 if steady else 0.0,
+        "ramp_p99_ms": percentile(ramp, 0.99),
         "errors": results.errors + len(failures),
+        "error_kinds": results.error_kinds,
         "rss_idle_kb_per_conn": (idle_rss - base_rss) / args.connections,
         "rss_mb_peak": peak_rss / 1024,
         "rss_mb_after": rss_kb(pid) / 1024,
         "rss_mb_timeline": samples,
         "p99_ms_by_5s": p99_by_5s,
     }
+
+
+def percentile(ordered: list[float], q: float) -> float:
+    """The q-quantile of sorted latencies in seconds, in ms."""
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
 
 
 def start_bare() -> tuple[subprocess.Popen[bytes], int]:
@@ -279,6 +319,8 @@ def run_client(url: str, site_key: str, pid: int, args: argparse.Namespace) -> d
             str(args.seconds),
             "--rate",
             str(args.rate),
+            "--ramp",
+            str(args.ramp),
         ],
         capture_output=True,
         check=True,
@@ -288,19 +330,42 @@ def run_client(url: str, site_key: str, pid: int, args: argparse.Namespace) -> d
     return result
 
 
+def report_server_log(log: str) -> None:
+    """How many warnings and errors the server logged, and the first one in full."""
+    lines = log.splitlines()
+    flagged = [i for i, line in enumerate(lines) if " WARNING " in line or " ERROR " in line]
+    if flagged:
+        first = flagged[0]
+        end = next((i for i in flagged if i > first), len(lines))
+        print(f"server log: {len(flagged)} warnings/errors; the first (and its last lines):")
+        print("\n".join([lines[first], *lines[max(first + 1, end - 6) : end]]))
+
+
 def show(name: str, r: dict[str, Any]) -> None:
     print(
         f"{name:>8}: {r['batches_per_s']:8.1f} batches/s  p50 {r['p50_ms']:7.1f} ms  "
-        f"p99 {r['p99_ms']:7.1f} ms  errors {r['errors']}  "
+        f"p99 {r['p99_ms']:7.1f} ms  (ramp p99 {r['ramp_p99_ms']:.1f} ms)  errors {r['errors']}  "
         f"RSS idle {r['rss_idle_kb_per_conn']:.1f} KB/conn  "
         f"peak {r['rss_mb_peak']:.0f} MB  after {r['rss_mb_after']:.0f} MB"
     )
+    print(f"{'':>8}  p99 per 5 s window from the first start (ms): {r['p99_ms_by_5s']}")
+    if r["error_kinds"]:
+        print(f"{'':>8}  errors: {r['error_kinds']}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--connections", type=int, default=2000)
-    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument(
+        "--seconds", type=float, default=60.0, help="how long each recorder sends batches"
+    )
+    parser.add_argument(
+        "--ramp",
+        type=float,
+        default=20.0,
+        help="recorders start (hello, opening snapshot) spread over this many seconds; "
+        "latency and throughput are measured after it, while all recorders send",
+    )
     parser.add_argument("--rate", type=float, default=1.0, help="batches per second per recorder")
     parser.add_argument("--only", choices=["replay", "bare"], default=None)
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
@@ -330,6 +395,7 @@ def main() -> None:
                 )
             finally:
                 stop_server(server)
+                report_server_log(server.log())
         show("replay", results["replay"])
     if len(results) == 2:
         ratio = results["replay"]["batches_per_s"] / results["bare"]["batches_per_s"]

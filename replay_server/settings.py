@@ -95,6 +95,12 @@ class Settings:
     chunk_max_age_seconds: float = setting(
         30.0, "Pending events are cut into a chunk at the latest this long after they arrived."
     )
+    chunk_workers: int = setting(
+        1,
+        "Processes that build chunks (decode, analyse, compress) beside the server's "
+        "event loop. 0: build in a thread of the server process instead, for a "
+        "one-core machine; acks then wait longer while chunks are built.",
+    )
     spool_segment_bytes: int = setting(
         64 * 1024 * 1024, "Size at which the write-ahead spool starts a new segment file."
     )

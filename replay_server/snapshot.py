@@ -75,7 +75,31 @@ class MouseInteraction(IntEnum):
 _EVENT_TYPES = frozenset(int(t) for t in EventType)
 _SOURCES = frozenset(int(s) for s in IncrementalSource)
 _NODE_TYPES = frozenset(int(n) for n in NodeType)
-_PARENT_TYPES = frozenset({NodeType.DOCUMENT, NodeType.ELEMENT})
+_PARENT_TYPES = frozenset({int(NodeType.DOCUMENT), int(NodeType.ELEMENT)})
+
+# Plain ints for the per-event path: reading an enum member costs ~10x a
+# module constant, and validation runs for every event of every batch.
+_FULL_SNAPSHOT = int(EventType.FULL_SNAPSHOT)
+_INCREMENTAL = int(EventType.INCREMENTAL_SNAPSHOT)
+_META = int(EventType.META)
+_CUSTOM = int(EventType.CUSTOM)
+_PLUGIN = int(EventType.PLUGIN)
+_NO_DATA_TYPES = frozenset({int(EventType.DOM_CONTENT_LOADED), int(EventType.LOAD)})
+_MUTATION = int(IncrementalSource.MUTATION)
+_MOVE_SOURCES = frozenset(
+    int(s)
+    for s in (IncrementalSource.MOUSE_MOVE, IncrementalSource.TOUCH_MOVE, IncrementalSource.DRAG)
+)
+_NODE_ID_SOURCES = frozenset(
+    int(s)
+    for s in (
+        IncrementalSource.MOUSE_INTERACTION,
+        IncrementalSource.SCROLL,
+        IncrementalSource.INPUT,
+    )
+)
+_ELEMENT = int(NodeType.ELEMENT)
+_DOCUMENT = int(NodeType.DOCUMENT)
 
 
 @dataclass(frozen=True)
@@ -119,9 +143,14 @@ def validate_events(
                 f"event {index}: timestamp {ts} is too far from the server clock",
                 code="invalid_event",
             )
-        first_ts = ts if index == 0 else min(first_ts, ts)
-        last_ts = max(last_ts, ts)
-        full = full or event["type"] == EventType.FULL_SNAPSHOT
+        if index == 0:
+            first_ts = last_ts = ts
+        elif ts < first_ts:
+            first_ts = ts
+        elif ts > last_ts:
+            last_ts = ts
+        if event["type"] == _FULL_SNAPSHOT:
+            full = True
     return BatchSummary(len(events), first_ts, last_ts, full)
 
 
@@ -129,27 +158,27 @@ def _validate_event(event: object, limits: EventLimits) -> int:
     if not isinstance(event, dict):
         raise InvalidMessage("not a map")
     etype = event.get("type")
-    if not _is_int(etype) or etype not in _EVENT_TYPES:
+    if type(etype) is not int or etype not in _EVENT_TYPES:
         raise InvalidMessage(f"unknown event type {etype!r}")
     ts = event.get("timestamp")
     if not _is_number(ts) or not math.isfinite(ts) or ts < 0:
         raise InvalidMessage("timestamp must be a non-negative number")
     data = event.get("data")
-    if etype in (EventType.DOM_CONTENT_LOADED, EventType.LOAD):
+    if etype == _INCREMENTAL and type(data) is dict:
+        _validate_incremental(data, limits)
+    elif etype in _NO_DATA_TYPES:
         if data is not None and not isinstance(data, dict):
             raise InvalidMessage("data must be a map")
     elif not isinstance(data, dict):
         raise InvalidMessage("data must be a map")
-    elif etype == EventType.FULL_SNAPSHOT:
+    elif etype == _FULL_SNAPSHOT:
         _validate_full_snapshot(data, limits)
-    elif etype == EventType.INCREMENTAL_SNAPSHOT:
-        _validate_incremental(data, limits)
-    elif etype == EventType.META:
+    elif etype == _META:
         _validate_meta(data)
-    elif etype == EventType.CUSTOM:
+    elif etype == _CUSTOM:
         if not isinstance(data.get("tag"), str):
             raise InvalidMessage("custom event needs a string tag")
-    elif etype == EventType.PLUGIN:
+    elif etype == _PLUGIN:
         if not isinstance(data.get("plugin"), str):
             raise InvalidMessage("plugin event needs a string plugin name")
     return int(ts)
@@ -166,7 +195,7 @@ def _validate_meta(data: dict[str, Any]) -> None:
 
 def _validate_full_snapshot(data: dict[str, Any], limits: EventLimits) -> None:
     node = data.get("node")
-    if not isinstance(node, dict) or node.get("type") != NodeType.DOCUMENT:
+    if not isinstance(node, dict) or node.get("type") != _DOCUMENT:
         raise InvalidMessage("full snapshot must hold a document node")
     offset = data.get("initialOffset")
     if not isinstance(offset, dict) or not all(_is_number(offset.get(k)) for k in ("top", "left")):
@@ -176,22 +205,14 @@ def _validate_full_snapshot(data: dict[str, Any], limits: EventLimits) -> None:
 
 def _validate_incremental(data: dict[str, Any], limits: EventLimits) -> None:
     source = data.get("source")
-    if not _is_int(source) or source not in _SOURCES:
+    if type(source) is not int or source not in _SOURCES:
         raise InvalidMessage(f"unknown incremental source {source!r}")
-    if source == IncrementalSource.MUTATION:
+    if source == _MUTATION:
         _validate_mutation(data, limits)
-    elif source in (
-        IncrementalSource.MOUSE_MOVE,
-        IncrementalSource.TOUCH_MOVE,
-        IncrementalSource.DRAG,
-    ):
+    elif source in _MOVE_SOURCES:
         if not isinstance(data.get("positions"), list):
             raise InvalidMessage("mouse move needs positions")
-    elif source in (
-        IncrementalSource.MOUSE_INTERACTION,
-        IncrementalSource.SCROLL,
-        IncrementalSource.INPUT,
-    ) and not _is_int(data.get("id")):
+    elif source in _NODE_ID_SOURCES and not _is_int(data.get("id")):
         raise InvalidMessage("interaction needs a node id")
 
 
@@ -224,16 +245,16 @@ def validate_node_tree(root: object, limits: EventLimits) -> None:
         if not isinstance(node, dict):
             raise InvalidMessage("node must be a map")
         ntype, nid = node.get("type"), node.get("id")
-        if not _is_int(ntype) or ntype not in _NODE_TYPES:
+        if type(ntype) is not int or ntype not in _NODE_TYPES:
             raise InvalidMessage(f"unknown node type {ntype!r}")
-        if not _is_int(nid):
+        if type(nid) is not int:
             raise InvalidMessage("node needs an integer id")
         if nid in seen:
             raise InvalidMessage(f"node id {nid} appears twice")
         seen.add(nid)
         if len(seen) > limits.max_nodes_per_event:
             raise InvalidMessage("too many nodes")
-        if ntype == NodeType.ELEMENT:
+        if ntype == _ELEMENT:
             tag = node.get("tagName")
             if not isinstance(tag, str) or not 0 < len(tag) <= limits.max_tag_length:
                 raise InvalidMessage("element needs a tagName")
@@ -242,7 +263,9 @@ def validate_node_tree(root: object, limits: EventLimits) -> None:
                 raise InvalidMessage("element needs attributes")
             _check_strings(attributes.values(), limits)
         else:
-            _check_strings((node.get("textContent"),), limits)
+            text = node.get("textContent")
+            if isinstance(text, str) and len(text) > limits.max_string_length:
+                raise InvalidMessage(f"a string of {len(text)} characters is over the limit")
         if ntype in _PARENT_TYPES:
             children = node.get("childNodes")
             if not isinstance(children, list):
@@ -257,8 +280,11 @@ def _check_strings(values: Iterable[object], limits: EventLimits) -> None:
 
 
 def _is_int(value: object) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool)
+    return type(value) is int or (isinstance(value, int) and not isinstance(value, bool))
 
 
 def _is_number(value: object) -> TypeGuard[int | float]:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    kind = type(value)
+    if kind is int or kind is float:
+        return True
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

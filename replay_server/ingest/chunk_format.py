@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 import msgpack
+import ormsgpack
 import zstandard
 
 from ..errors import CorruptChunk
+from ..protocol import decode_msgpack
 
 MAGIC = b"RSCK"
 FORMAT_VERSION = 1
@@ -23,7 +25,7 @@ MAX_DECOMPRESSED_BYTES = 512 * 1024 * 1024
 
 def encode_chunk(events: list[dict[str, Any]]) -> tuple[bytes, int]:
     """Return (chunk bytes, size of the uncompressed msgpack)."""
-    raw = msgpack.packb(events, use_bin_type=True)
+    raw = ormsgpack.packb(events)  # ~3x msgpack-python's speed; the same format
     compressed = zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(raw)
     return MAGIC + bytes([FORMAT_VERSION]) + compressed, len(raw)
 
@@ -38,7 +40,7 @@ def decode_chunk(data: bytes) -> list[dict[str, Any]]:
         raw = zstandard.ZstdDecompressor().decompress(
             data[5:], max_output_size=MAX_DECOMPRESSED_BYTES
         )
-        events = msgpack.unpackb(raw, raw=False)
+        events = decode_msgpack(raw)
     except (zstandard.ZstdError, ValueError, msgpack.UnpackException) as e:
         raise CorruptChunk(f"chunk cannot be decoded: {e}") from e
     if not isinstance(events, list):

@@ -9,8 +9,14 @@ from typing import Any
 
 import msgpack
 
+from ..protocol import Limits, decode_msgpack, parse_batch, unpack_frame
 from ..snapshot import EventType
 from .chunk_format import FORMAT_VERSION, encode_chunk
+
+_FULL_SNAPSHOT = int(EventType.FULL_SNAPSHOT)
+# A spooled frame was checked against the configured limits when it arrived.
+TRUSTED_BATCH_BYTES = 1 << 31
+TRUSTED_BATCH_EVENTS = 1 << 31
 
 
 @dataclass(frozen=True)
@@ -41,23 +47,29 @@ class BuiltChunk:
     has_full_snapshot: bool
 
 
-def encode_spool_payload(batch: SpooledBatch) -> bytes:
+def encode_spool_payload(batch: SpooledBatch, frame: bytes | None = None) -> bytes:
+    """The spool record of a batch. With `frame` (the protocol v1 frame the batch
+    arrived in, when its events are stored exactly as received) the frame is kept
+    as it is, which costs a copy instead of encoding the events again."""
+    header = {"site": batch.site_id, "sid": batch.sid, "seq": batch.seq, "page": batch.page}
     packed: bytes = msgpack.packb(
-        {
-            "site": batch.site_id,
-            "sid": batch.sid,
-            "seq": batch.seq,
-            "page": batch.page,
-            "ev": batch.events,
-        },
+        {**header, "frame": frame} if frame is not None else {**header, "ev": batch.events},
         use_bin_type=True,
     )
     return packed
 
 
 def decode_spool_payload(payload: bytes) -> SpooledBatch:
-    value = msgpack.unpackb(payload, raw=False)
-    return SpooledBatch(value["site"], value["sid"], value["seq"], value["page"], value["ev"])
+    value = decode_msgpack(payload)
+    frame = value.get("frame")
+    events = value["ev"] if frame is None else _frame_events(frame)
+    return SpooledBatch(value["site"], value["sid"], value["seq"], value["page"], events)
+
+
+def _frame_events(frame: bytes) -> list[dict[str, Any]]:
+    """The events of a frame the ingest path accepted (so valid, within its limits)."""
+    limits = Limits(len(frame), TRUSTED_BATCH_BYTES, TRUSTED_BATCH_EVENTS)
+    return parse_batch(unpack_frame(frame, limits), limits).events
 
 
 def blob_key(site_id: int, sid: str, first_seq: int, page: int) -> str:
@@ -92,7 +104,7 @@ def build_chunks(batches: list[SpooledBatch]) -> list[BuiltChunk]:
                 first_ts=int(_timestamp(events[0])) if events else 0,
                 last_ts=int(_timestamp(events[-1])) if events else 0,
                 event_count=len(events),
-                has_full_snapshot=any(e.get("type") == EventType.FULL_SNAPSHOT for e in events),
+                has_full_snapshot=any(e.get("type") == _FULL_SNAPSHOT for e in events),
             )
         )
     return chunks

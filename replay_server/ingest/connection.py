@@ -56,7 +56,7 @@ class RecorderConnection:
         if isinstance(message, Hello):
             return [await self.on_hello(message)]
         if isinstance(message, Batch):
-            return [await self.on_batch(message)]
+            return [await self.on_batch(message, frame)]
         assert isinstance(message, Bye)
         if self.state is not None:
             self.state.said_bye = True
@@ -81,7 +81,8 @@ class RecorderConnection:
         self._clock_offset_ms = int(time.time() * 1000) - hello.clock
         return welcome(hello.sid, self.state.acked_seq, config)
 
-    async def on_batch(self, batch: Batch) -> dict[str, Any]:
+    async def on_batch(self, batch: Batch, frame: bytes | None = None) -> dict[str, Any]:
+        """`frame`: the WebSocket frame that carried the batch, if it came alone."""
         if self.hello is None or self.state is None:
             if self.refused:
                 raise InvalidMessage("recording is off for this site", code="recording_refused")
@@ -90,7 +91,11 @@ class RecorderConnection:
             raise InvalidMessage(f"batch of page {batch.page} on page {self.hello.page}")
         assert self.site is not None
         acked = await self._ingestor.accept(
-            self.state, batch, self._clock_offset_ms, MaskPolicy.from_settings(self.site.settings)
+            self.state,
+            batch,
+            self._clock_offset_ms,
+            MaskPolicy.from_settings(self.site.settings),
+            frame=frame,
         )
         return ack(acked)
 

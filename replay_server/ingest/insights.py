@@ -48,6 +48,10 @@ SOURCE_MEDIA = 7
 SOURCE_DRAG = 12
 CLICK = 2
 FOCUS = 5
+# Plain ints for the per-event loop (an enum member read costs ~10x a constant).
+NAVIGATION_TYPES = frozenset({int(EventType.META), int(EventType.FULL_SNAPSHOT)})
+CUSTOM = int(EventType.CUSTOM)
+INCREMENTAL = int(EventType.INCREMENTAL_SNAPSHOT)
 INTERACTION_SOURCES = frozenset(
     {
         SOURCE_MOUSE_MOVE,
@@ -120,13 +124,13 @@ def analyse_events(carry: InsightCarry, events: list[dict[str, Any]]) -> ChunkIn
         data = event.get("data")
         if not isinstance(data, dict):
             continue
-        if kind in (EventType.META, EventType.FULL_SNAPSHOT):
+        if kind == INCREMENTAL:
+            _incremental(carry, out, ts, data)
+        elif kind in NAVIGATION_TYPES:
             carry.waiting_clicks.clear()  # navigation (or a re-snapshot) reacted
-        elif kind == EventType.CUSTOM:
+        elif kind == CUSTOM:
             if data.get("tag") == "error":
                 out.errors += 1
-        elif kind == EventType.INCREMENTAL_SNAPSHOT:
-            _incremental(carry, out, ts, data)
     return out
 
 

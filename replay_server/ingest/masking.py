@@ -32,6 +32,13 @@ STATIC_TYPES = frozenset({"checkbox", "radio", "submit", "button", "reset", "ima
 IS_PASSWORD_ATTR = "data-rr-is-password"
 MAX_TRACKED_NODES = 200_000
 PAGES_KEPT = 3
+# Plain ints for the per-event path (an enum member read costs ~10x a constant).
+_FULL_SNAPSHOT = int(EventType.FULL_SNAPSHOT)
+_INCREMENTAL = int(EventType.INCREMENTAL_SNAPSHOT)
+_INPUT = int(IncrementalSource.INPUT)
+_MUTATION = int(IncrementalSource.MUTATION)
+_TEXT = int(NodeType.TEXT)
+_ELEMENT = int(NodeType.ELEMENT)
 
 
 @dataclass(frozen=True)
@@ -166,20 +173,20 @@ class _Masker:
         if not isinstance(data, dict):
             return
         kind = event.get("type")
-        if kind == EventType.FULL_SNAPSHOT:
-            self.nodes.reset()
-            node = data.get("node")
-            if isinstance(node, dict):
-                self.tree(node, None)
-        elif kind == EventType.INCREMENTAL_SNAPSHOT:
+        if kind == _INCREMENTAL:
             source = data.get("source")
-            if source == IncrementalSource.INPUT:
+            if source == _INPUT:
                 node_id = _id(data)
                 kind = self.nodes.kinds.get(node_id) if node_id is not None else None
                 if self.masks(kind, input_event=True):
                     self.value(data, "text")
-            elif source == IncrementalSource.MUTATION:
+            elif source == _MUTATION:
                 self.mutation(data)
+        elif kind == _FULL_SNAPSHOT:
+            self.nodes.reset()
+            node = data.get("node")
+            if isinstance(node, dict):
+                self.tree(node, None)
 
     def mutation(self, data: dict[str, Any]) -> None:
         for add in _maps(data.get("adds")):
@@ -227,10 +234,10 @@ class _Masker:
     def node(self, node: dict[str, Any], parent_tag: str | None) -> str | None:
         """Mask one serialized node; return its tag (for its children)."""
         node_type, node_id = node.get("type"), _id(node)
-        if node_type == NodeType.TEXT:
+        if node_type == _TEXT:
             self.text_node(node, node_id, parent_tag)
             return None
-        if node_type != NodeType.ELEMENT:
+        if node_type != _ELEMENT:
             return None
         tag = str(node.get("tagName", "")).lower()
         attributes = node.get("attributes")

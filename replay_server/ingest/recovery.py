@@ -10,7 +10,8 @@ import asyncio
 import logging
 from pathlib import Path
 
-from .chunker import SpooledBatch, decode_spool_payload
+from .chunk_build import RawBatch
+from .chunker import decode_spool_payload
 from .spool import read_segment
 from .storing import ChunkWriter
 
@@ -36,8 +37,8 @@ async def recover_spool(segments: list[Path], writer: ChunkWriter) -> int:
     return recovered
 
 
-def _read_segments(segments: list[Path]) -> dict[str, list[SpooledBatch]]:
-    by_session: dict[str, list[SpooledBatch]] = {}
+def _read_segments(segments: list[Path]) -> dict[str, list[RawBatch]]:
+    by_session: dict[str, list[RawBatch]] = {}
     for path in segments:
         for payload in read_segment(path):
             try:
@@ -45,5 +46,6 @@ def _read_segments(segments: list[Path]) -> dict[str, list[SpooledBatch]]:
             except (ValueError, KeyError, TypeError):
                 log.warning("spool %s: undecodable record skipped", path)
                 continue
-            by_session.setdefault(batch.sid, []).append(batch)
+            raw = RawBatch(batch.site_id, batch.sid, batch.seq, batch.page, payload)
+            by_session.setdefault(batch.sid, []).append(raw)
     return by_session

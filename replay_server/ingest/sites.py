@@ -1,8 +1,10 @@
 """Site look-up by public key for the ingest path, cached briefly so that a
-connection storm does not turn into a query storm."""
+connection storm does not turn into a query storm: concurrent look-ups of a
+key that is not cached share one query."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from dataclasses import dataclass
@@ -90,21 +92,40 @@ class SiteDirectory:
     def __init__(self, db: SessionFactory) -> None:
         self._db = db
         self._cache: dict[str, tuple[float, SiteInfo | None]] = {}
+        self._loading: dict[str, asyncio.Task[SiteInfo | None]] = {}
 
     async def by_key(self, public_key: str) -> SiteInfo:
-        now = time.monotonic()
         hit = self._cache.get(public_key)
-        if hit is None or now - hit[0] > CACHE_SECONDS:
-            hit = (now, await self._load(public_key))
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[public_key] = hit
-        if hit[1] is None:
+        if hit is not None and time.monotonic() - hit[0] <= CACHE_SECONDS:
+            site = hit[1]
+        else:
+            site = await self._shared_load(public_key)
+        if site is None:
             raise UnknownSite("unknown site key", code="unknown_site")
-        return hit[1]
+        return site
+
+    async def _shared_load(self, public_key: str) -> SiteInfo | None:
+        task = self._loading.get(public_key)
+        if task is None:
+            task = asyncio.create_task(self._load(public_key))
+            self._loading[public_key] = task
+            task.add_done_callback(lambda done: self._loaded(public_key, done))
+        # shield: one cancelled waiter (a dropped connection) must not cancel the others'.
+        return await asyncio.shield(task)
+
+    def _loaded(self, public_key: str, task: asyncio.Task[SiteInfo | None]) -> None:
+        if self._loading.get(public_key) is not task:
+            return  # forgotten while loading: what it read may be stale
+        del self._loading[public_key]
+        if task.cancelled() or task.exception() is not None:
+            return
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[public_key] = (time.monotonic(), task.result())
 
     def forget(self, public_key: str) -> None:
         self._cache.pop(public_key, None)
+        self._loading.pop(public_key, None)
 
     async def _load(self, public_key: str) -> SiteInfo | None:
         async with self._db() as db:

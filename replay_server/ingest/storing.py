@@ -18,7 +18,6 @@ what is still uncovered.
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 import time
 from dataclasses import dataclass, field
@@ -26,8 +25,9 @@ from dataclasses import dataclass, field
 from ..errors import StorageError
 from ..storage.base import BlobStore
 from .catalog import Catalog, ChunkConflict, SeqRange, is_covered
-from .chunker import BuiltChunk, SpooledBatch, build_chunks
-from .insights import ChunkInsights, InsightCarry, analyse_batches
+from .chunk_build import ChunkBuilder, RawBatch
+from .chunker import BuiltChunk
+from .insights import InsightCarry
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +46,13 @@ class StoredCut:
 
 
 class ChunkWriter:
-    def __init__(self, catalog: Catalog, blobs: BlobStore) -> None:
+    def __init__(self, catalog: Catalog, blobs: BlobStore, builder: ChunkBuilder) -> None:
         self.catalog = catalog
         self.blobs = blobs
+        self.builder = builder
 
     async def store(
-        self, sid: str, batches: list[SpooledBatch], carry: InsightCarry | None = None
+        self, sid: str, batches: list[RawBatch], carry: InsightCarry | None = None
     ) -> StoredCut:
         """Store what no chunk of the session holds yet. `carry` is not modified."""
         start = carry if carry is not None else InsightCarry()
@@ -65,21 +66,24 @@ class ChunkWriter:
             duplicates = len(unique) - len(fresh)
             if not fresh:
                 return StoredCut(carry=start, duplicates=duplicates)
-            trial = copy.deepcopy(start)
-            chunks, insights = await asyncio.to_thread(_build, fresh, trial)
+            built = await self.builder.build(fresh, start)
+            chunks = built.chunks
             await self._put_all(chunks)
             try:
-                recorded = await self.catalog.record_chunks(sid, chunks, _now_ms(), insights)
+                recorded = await self.catalog.record_chunks(sid, chunks, _now_ms(), built.insights)
             except ChunkConflict:
                 await self._discard(chunks)
                 continue
-            except BaseException:
+            except Exception:
+                # Not on cancellation: the rows may be committed by then, and a
+                # blob nobody points to is harmless where a row without its blob
+                # is not.
                 await self._discard(chunks)
                 raise
             if not recorded:
                 await self._discard(chunks)
                 return StoredCut(carry=start)
-            return StoredCut(chunks, trial, duplicates, len(fresh))
+            return StoredCut(chunks, built.carry, duplicates, len(fresh))
         raise StorageError(f"session {sid}: chunks kept conflicting with other nodes' chunks")
 
     async def _put_all(self, chunks: list[BuiltChunk]) -> None:
@@ -102,20 +106,13 @@ class ChunkWriter:
                 log.warning("could not delete unused blob %s: %s", chunk.blob_key, e)
 
 
-def _build(
-    batches: list[SpooledBatch], carry: InsightCarry
-) -> tuple[list[BuiltChunk], ChunkInsights]:
-    """CPU work (run in a thread): the chunks and the behaviour counts of their events."""
-    return build_chunks(batches), analyse_batches(batches, carry)
-
-
-def uncovered(batches: list[SpooledBatch], ranges: list[SeqRange]) -> list[SpooledBatch]:
+def uncovered(batches: list[RawBatch], ranges: list[SeqRange]) -> list[RawBatch]:
     return [b for b in batches if not is_covered(ranges, b.page, b.seq)]
 
 
-def _unique(batches: list[SpooledBatch]) -> list[SpooledBatch]:
+def _unique(batches: list[RawBatch]) -> list[RawBatch]:
     """One batch per seq (the first seen), in seq order."""
-    seen: dict[int, SpooledBatch] = {}
+    seen: dict[int, RawBatch] = {}
     for batch in batches:
         seen.setdefault(batch.seq, batch)
     return [seen[seq] for seq in sorted(seen)]

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from replay_server import keys
 from replay_server.db.models import Chunk, RecordedSession
 from replay_server.ingest.chunk_format import decode_chunk
+from replay_server.ingest.chunk_build import RawBatch
 from replay_server.ingest.chunker import SpooledBatch
 from tests.conftest import BOTH_DATABASES
 from tests.ingest.conftest import (
@@ -194,7 +195,10 @@ async def test_concurrent_stores_of_the_same_batches_store_them_once(
     await rec.connect()
     await rec.close()
     t0 = now_ms()
-    batches = [SpooledBatch(a.site_id, rec.sid, seq, 0, batch_events(seq, t0)) for seq in range(6)]
+    batches = [
+        RawBatch.of(SpooledBatch(a.site_id, rec.sid, seq, 0, batch_events(seq, t0)))
+        for seq in range(6)
+    ]
     results = await asyncio.gather(
         *(node.app[keys.INGESTOR].writer.store(rec.sid, batches) for node in (a, b, a, b))
     )

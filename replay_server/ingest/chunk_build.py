@@ -1,0 +1,119 @@
+"""Building chunks in a worker process.
+
+Turning spooled batches into chunks (decode the msgpack, analyse behaviour,
+sort, encode, compress) is pure Python work, ~0.3 ms per batch. In a thread
+of the server it would hold the interpreter lock: the event loop gives the
+lock up at every socket call and then waits up to the switch interval (5 ms)
+to get it back, so acks would queue behind chunking. A worker process runs
+on another core and shares no lock; only bytes cross the process boundary
+(spool payloads in, compressed chunks out).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+
+from .chunker import (
+    BuiltChunk,
+    SpooledBatch,
+    build_chunks,
+    decode_spool_payload,
+    encode_spool_payload,
+)
+from .insights import ChunkInsights, InsightCarry, analyse_batches
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RawBatch:
+    """An accepted batch as the spool holds it: its payload is
+    chunker.encode_spool_payload's; the rest repeats what it says."""
+
+    site_id: int
+    sid: str
+    seq: int
+    page: int
+    payload: bytes
+
+    @classmethod
+    def of(cls, batch: SpooledBatch) -> RawBatch:
+        return cls(batch.site_id, batch.sid, batch.seq, batch.page, encode_spool_payload(batch))
+
+
+@dataclass(frozen=True)
+class BuiltCut:
+    chunks: list[BuiltChunk]
+    insights: ChunkInsights
+    carry: InsightCarry  # the carry after these batches
+
+
+def build_cut(payloads: list[bytes], carry: InsightCarry) -> BuiltCut:
+    """The chunks and behaviour counts of spooled batches (given in seq order)."""
+    batches = [decode_spool_payload(p) for p in payloads]
+    insights = analyse_batches(batches, carry)
+    return BuiltCut(build_chunks(batches), insights, carry)
+
+
+class ChunkBuilder:
+    """A pool of `workers` processes (started on first use); 0 builds in a
+    thread of this process instead (small deployments, one core)."""
+
+    def __init__(self, workers: int) -> None:
+        self._workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def build(self, batches: list[RawBatch], carry: InsightCarry) -> BuiltCut:
+        """`carry` is not modified: the result holds the carry after the cut."""
+        payloads = [b.payload for b in batches]
+        if self._workers <= 0:
+            # A copy of the carry, as a worker process would get.
+            return await asyncio.to_thread(build_cut, payloads, copy.deepcopy(carry))
+        pool = self._pool_now()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                pool, build_cut, payloads, carry
+            )
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): the next build starts a new pool.
+            log.error("chunk worker process died; starting a new one")
+            if self._pool is pool:
+                self._pool = None
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+    def _pool_now(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self._workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_exit_with_parent,
+            )
+        return self._pool
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await asyncio.to_thread(pool.shutdown, wait=True)
+
+
+def _exit_with_parent() -> None:
+    """In the worker: leave when the server is gone, even after a kill -9 that
+    gave it no chance to shut the pool down."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        parent.join()
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
