@@ -217,21 +217,33 @@ def _validate_incremental(data: dict[str, Any], limits: EventLimits) -> None:
 
 
 def _validate_mutation(data: dict[str, Any], limits: EventLimits) -> None:
-    for key in ("texts", "attributes", "removes", "adds"):
-        if not isinstance(data.get(key), list):
-            raise InvalidMessage(f"mutation needs a {key} array")
-    for add in data["adds"]:
+    texts = _mutation_list(data, "texts")
+    attributes = _mutation_list(data, "attributes")
+    removes = _mutation_list(data, "removes")
+    adds = _mutation_list(data, "adds")
+    for add in adds:
         if not isinstance(add, dict) or not _is_int(add.get("parentId")):
             raise InvalidMessage("added node needs parentId")
         validate_node_tree(add.get("node"), limits)
-    for item in (*data["texts"], *data["attributes"], *data["removes"]):
-        if not isinstance(item, dict) or not _is_int(item.get("id")):
-            raise InvalidMessage("mutation entry needs an id")
-    for text in data["texts"]:
-        _check_strings((text.get("value"),), limits)
-    for change in data["attributes"]:
+    for entries in (texts, attributes, removes):
+        for item in entries:
+            if not isinstance(item, dict) or not _is_int(item.get("id")):
+                raise InvalidMessage("mutation entry needs an id")
+    max_length = limits.max_string_length
+    for text in texts:
+        value = text.get("value")
+        if isinstance(value, str) and len(value) > max_length:
+            raise InvalidMessage(f"a string of {len(value)} characters is over the limit")
+    for change in attributes:
         if isinstance(change.get("attributes"), dict):
             _check_strings(change["attributes"].values(), limits)
+
+
+def _mutation_list(data: dict[str, Any], key: str) -> list[Any]:
+    value = data.get(key)
+    if not isinstance(value, list):
+        raise InvalidMessage(f"mutation needs a {key} array")
+    return value
 
 
 def validate_node_tree(root: object, limits: EventLimits) -> None:

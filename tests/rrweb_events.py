@@ -10,9 +10,9 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def page_events(start_ms: int, *, items: int = 3, href: str = "http://client.test/") -> list[
-    dict[str, Any]
-]:
+def page_events(
+    start_ms: int, *, items: int = 3, href: str = "http://client.test/"
+) -> list[dict[str, Any]]:
     """Meta + FullSnapshot of a small page, then `items` list items added one by one."""
     events: list[dict[str, Any]] = [
         {"type": 4, "timestamp": start_ms, "data": {"href": href, "width": 1280, "height": 720}},

@@ -93,7 +93,7 @@ async def record_chunk_groups(
         await _extend_page_views(db, view_ends)
         await db.execute(
             update(SESSIONS).where(SESSIONS.c.id == bindparam("b_id")),
-            [sessions[sid] for sid in sids if sessions[sid].pop("touched", False)],
+            [totals for _, totals in sorted(sessions.items()) if totals.pop("touched", False)],
         )
     return results
 

@@ -120,7 +120,8 @@ def mask_events(events: list[dict[str, Any]], nodes: PageNodes, policy: MaskPoli
     masker = _Masker(nodes, policy)
     for event in events:
         masker.event(event)
-    if nodes.size() > MAX_TRACKED_NODES:  # a hostile page: stop trusting what we know
+    if masker.saw_nodes and nodes.size() > MAX_TRACKED_NODES:
+        # a hostile page: stop trusting what we know
         nodes.reset()
         nodes.complete = False
     return masker.count
@@ -146,6 +147,7 @@ class _Masker:
         self.nodes = nodes
         self.policy = policy
         self.count = 0
+        self.saw_nodes = False  # a snapshot or added nodes: what is known may have grown
 
     def masks(self, kind: str | None, *, input_event: bool = False) -> bool:
         if kind == PASSWORD:
@@ -189,21 +191,25 @@ class _Masker:
                 self.tree(node, None)
 
     def mutation(self, data: dict[str, Any]) -> None:
-        for add in _maps(data.get("adds")):
-            node = add.get("node")
-            if isinstance(node, dict):
-                self.tree(node, self.parent_tag(add.get("parentId")))
-        for change in _maps(data.get("attributes")):
-            attributes = change.get("attributes")
-            if isinstance(attributes, dict):
-                self.attribute_change(_id(change), attributes)
-        for text in _maps(data.get("texts")):
-            node_id = _id(text)
-            if node_id in self.nodes.textarea_texts:
-                if self.policy.mask_inputs:
-                    self.value(text, "value")
-            elif self.policy.mask_text and node_id not in self.nodes.style_nodes:
-                self.value(text, "value", text=True)
+        adds, attributes, texts = data.get("adds"), data.get("attributes"), data.get("texts")
+        if adds:
+            for add in _maps(adds):
+                node = add.get("node")
+                if isinstance(node, dict):
+                    self.tree(node, self.parent_tag(add.get("parentId")))
+        if attributes:
+            for change in _maps(attributes):
+                changed = change.get("attributes")
+                if isinstance(changed, dict):
+                    self.attribute_change(_id(change), changed)
+        if texts:
+            for text in _maps(texts):
+                node_id = _id(text)
+                if node_id in self.nodes.textarea_texts:
+                    if self.policy.mask_inputs:
+                        self.value(text, "value")
+                elif self.policy.mask_text and node_id not in self.nodes.style_nodes:
+                    self.value(text, "value", text=True)
 
     def parent_tag(self, parent_id: object) -> str | None:
         if not isinstance(parent_id, int):
@@ -224,6 +230,7 @@ class _Masker:
             self.value(attributes, "value")
 
     def tree(self, root: dict[str, Any], root_parent_tag: str | None) -> None:
+        self.saw_nodes = True
         stack: list[tuple[dict[str, Any], str | None]] = [(root, root_parent_tag)]
         while stack:
             node, parent_tag = stack.pop()

@@ -1,12 +1,19 @@
 from __future__ import annotations
 
+import gzip
 import re
 
+import msgpack
 import pytest
 
 from replay_server.errors import CorruptChunk
 from replay_server.ingest.chunk_format import FORMAT_VERSION, MAGIC, decode_chunk, encode_chunk
-from replay_server.ingest.chunker import SpooledBatch, build_chunks
+from replay_server.ingest.chunker import (
+    SpooledBatch,
+    build_chunks,
+    decode_spool_payload,
+    encode_spool_payload,
+)
 from tests.rrweb_events import mouse_move, now_ms, page_events
 
 
@@ -61,3 +68,23 @@ def test_build_chunks_splits_a_page_where_the_cut_misses_seqs() -> None:
         (0, 9, 9, 1),
         (1, 10, 11, 3),
     ]
+
+
+@pytest.mark.parametrize("form", ["events", "frame", "gzip frame"])
+def test_spool_records_keep_the_events_whatever_their_form(form: str) -> None:
+    events = page_events(now_ms(), items=5)
+    batch = SpooledBatch(7, "s" * 36, 3, 1, events)
+    frame = {
+        "events": None,
+        "frame": msgpack.packb({"t": "batch", "seq": 3, "page": 1, "events": events}),
+        "gzip frame": msgpack.packb(
+            {"t": "batch", "seq": 3, "page": 1, "gz": gzip.compress(msgpack.packb(events))}
+        ),
+    }[form]
+    assert decode_spool_payload(encode_spool_payload(batch, frame)) == batch
+
+
+def test_spool_records_of_earlier_versions_still_decode() -> None:
+    events = [mouse_move(now_ms())]
+    old = msgpack.packb({"site": 7, "sid": "s" * 36, "seq": 3, "page": 0, "ev": events})
+    assert decode_spool_payload(old) == SpooledBatch(7, "s" * 36, 3, 0, events)

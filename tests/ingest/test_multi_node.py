@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from replay_server import keys
 from replay_server.db.models import Chunk, RecordedSession
-from replay_server.ingest.chunk_format import decode_chunk
 from replay_server.ingest.chunk_build import RawBatch
+from replay_server.ingest.chunk_format import decode_chunk
 from replay_server.ingest.chunker import SpooledBatch
 from tests.conftest import BOTH_DATABASES
 from tests.ingest.conftest import (

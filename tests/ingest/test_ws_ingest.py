@@ -3,14 +3,18 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
 import msgpack
 import pytest
+from aiohttp.test_utils import TestServer
+from sqlalchemy import select
 from websockets.exceptions import ConnectionClosed
 
 from replay_server import keys
+from replay_server.db.models import RecordedSession
 from replay_server.ingest.chunk_format import decode_chunk
 from tests.conftest import BOTH_DATABASES
 from tests.ingest.conftest import ORIGIN, IngestServer, Recorder, start_ingest_server
@@ -301,3 +305,23 @@ async def test_bye_then_idle_finishes_the_session_and_a_return_continues_it(
     assert (await rec.connect())["acked"] == 0
     assert await ended() is None
     await rec.close()
+
+
+async def test_a_storm_of_hellos_is_welcomed_and_every_session_stored(
+    tmp_path: Path, aiohttp_server: Callable[..., Awaitable[TestServer]], database_url: str
+) -> None:
+    # Every recorder here shares 127.0.0.1: no per-IP limit.
+    ingest = await start_ingest_server(
+        tmp_path / "data", aiohttp_server, database_url=database_url, rate_per_ip=0.0
+    )
+    recorders = [Recorder(ingest.ws_url, ingest.site_key) for _ in range(400)]
+    welcomes = await asyncio.gather(*(r.connect() for r in recorders))
+    assert all(w["t"] == "welcome" and w["acked"] == -1 for w in welcomes)
+    t = now_ms()
+    await asyncio.gather(*(r.batch(0, page_events(t, items=1)) for r in recorders))
+    acks = await asyncio.gather(*(r.recv() for r in recorders))
+    assert all(a == {"t": "ack", "seq": 0} for a in acks)
+    await asyncio.gather(*(r.close() for r in recorders))
+    async with ingest.app[keys.DB]() as db:
+        stored = set(await db.scalars(select(RecordedSession.id)))
+    assert stored == {r.sid for r in recorders}

@@ -1,0 +1,148 @@
+"""The catalog's group transactions (session_rows, chunk_rows): many hellos and
+chunk records at once come out as if each had its own transaction, on SQLite
+and PostgreSQL; one caller's refusal or conflict does not touch the others."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from replay_server.db.engine import SessionFactory
+from replay_server.db.models import Chunk, PageView, RecordedSession
+from replay_server.errors import Forbidden
+from replay_server.ingest.catalog import Catalog, ChunkConflict
+from replay_server.ingest.chunker import SpooledBatch, build_chunks
+from replay_server.protocol import Hello
+from tests.conftest import BOTH_DATABASES, Tenant
+from tests.rrweb_events import mouse_move, now_ms
+
+pytestmark = BOTH_DATABASES
+
+UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/140.0 Safari/537.36"
+
+
+def hello(site_key: str, sid: str, page: int = 0, title: str = "Home") -> Hello:
+    url = f"https://shop.test/p{page}?utm_source=ad"
+    return Hello(site_key, sid, str(uuid.uuid4()), page, url, "https://ref.test/x", title,
+                 (1280, 800), (1920, 1080), "en", "UTC", now_ms())  # fmt: skip
+
+
+def batches(site_id: int, sid: str, seqs: range, page: int = 0) -> list[SpooledBatch]:
+    t0 = now_ms()
+    return [SpooledBatch(site_id, sid, s, page, [mouse_move(t0 + s * 1000)]) for s in seqs]
+
+
+async def test_a_burst_of_hellos_opens_every_session_once(
+    db: SessionFactory, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    catalog = Catalog(db)
+    t = now_ms()
+    foreign = str(uuid.uuid4())
+    await catalog.open_session(other_tenant.site_id, hello(other_tenant.site_key, foreign), UA, t)
+    sids = [str(uuid.uuid4()) for _ in range(60)]
+    calls = [catalog.open_session(tenant.site_id, hello(tenant.site_key, s), UA, t) for s in sids]
+    # the same session twice in the burst (a second tab), a new page of one, and
+    # a session of another site
+    calls.append(catalog.open_session(tenant.site_id, hello(tenant.site_key, sids[0]), UA, t))
+    calls.append(catalog.open_session(tenant.site_id, hello(tenant.site_key, sids[1], 1), UA, t))
+    calls.append(catalog.open_session(tenant.site_id, hello(tenant.site_key, foreign), UA, t))
+    results = await asyncio.gather(*calls, return_exceptions=True)
+
+    assert all(r.chunked_seq == -1 for r in results[:-1] if not isinstance(r, BaseException))
+    assert not any(isinstance(r, BaseException) for r in results[:-1])
+    assert isinstance(results[-1], Forbidden) and results[-1].code == "session_site_mismatch"
+    async with db() as s:
+        mine = (
+            (
+                await s.execute(
+                    select(RecordedSession).where(RecordedSession.site_id == tenant.site_id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        views = await s.scalar(select(func.count()).select_from(PageView))
+        theirs = await s.get(RecordedSession, foreign)
+    assert sorted(r.id for r in mine) == sorted(sids)
+    assert views == 60 + 1 + 1  # one per session, page 1 of sids[1], the foreign one
+    second = next(r for r in mine if r.id == sids[1])
+    assert second.page_count == 2 and second.exit_url == "https://shop.test/p1?utm_source=ad"
+    first = next(r for r in mine if r.id == sids[0])
+    assert (first.browser, first.utm_source, first.referrer_domain) == ("Chrome", "ad", "ref.test")
+    assert theirs is not None and theirs.site_id == other_tenant.site_id  # untouched
+
+
+async def test_a_hello_updates_the_title_and_reopens_an_ended_session(
+    db: SessionFactory, tenant: Tenant
+) -> None:
+    catalog = Catalog(db)
+    sid = str(uuid.uuid4())
+    await catalog.open_session(tenant.site_id, hello(tenant.site_key, sid, title=""), UA, now_ms())
+    await catalog.finish_idle_sessions(now_ms() + 1)
+    later = now_ms() + 5000
+    await catalog.open_session(tenant.site_id, hello(tenant.site_key, sid, title="Cart"), UA, later)
+    async with db() as s:
+        session = await s.get(RecordedSession, sid)
+        view = await s.get(PageView, (sid, 0))
+    assert session is not None and session.ended_ms is None and session.last_seen_ms == later
+    assert view is not None and view.title == "Cart"
+
+
+async def test_concurrent_chunk_records_keep_each_session_consistent(
+    db: SessionFactory, tenant: Tenant
+) -> None:
+    catalog = Catalog(db)
+    sids = [str(uuid.uuid4()) for _ in range(20)]
+    await asyncio.gather(
+        *(
+            catalog.open_session(tenant.site_id, hello(tenant.site_key, s), UA, now_ms())
+            for s in sids
+        )
+    )
+    first = [build_chunks(batches(tenant.site_id, s, range(0, 3))) for s in sids]
+    second = [build_chunks(batches(tenant.site_id, s, range(3, 5))) for s in sids]
+    overlapping = build_chunks(batches(tenant.site_id, sids[0], range(2, 4)))
+    recorded = await asyncio.gather(
+        *(catalog.record_chunks(s, c, now_ms()) for s, c in zip(sids, first, strict=True))
+    )
+    results = await asyncio.gather(
+        *(catalog.record_chunks(s, c, now_ms()) for s, c in zip(sids, second, strict=True)),
+        catalog.record_chunks(sids[0], overlapping, now_ms()),
+        catalog.record_chunks(str(uuid.uuid4()), overlapping, now_ms()),  # unknown session
+        return_exceptions=True,
+    )
+    assert all(recorded) and results[:20] == [True] * 20, results
+    assert isinstance(results[20], ChunkConflict)
+    assert results[21] is False
+    async with db() as s:
+        for sid in sids:
+            rows = (
+                (await s.execute(select(Chunk).where(Chunk.session_id == sid).order_by(Chunk.idx)))
+                .scalars()
+                .all()
+            )
+            session = await s.get(RecordedSession, sid)
+            view = await s.get(PageView, (sid, 0))
+            assert [(c.idx, c.first_seq, c.last_seq) for c in rows] == [(0, 0, 2), (1, 3, 4)]
+            assert session is not None and session.chunked_seq == 4 and session.chunk_count == 2
+            assert session.event_count == 5
+            assert session.duration_ms == rows[-1].last_ts - rows[0].first_ts
+            assert view is not None and view.ended_ms == rows[-1].last_ts
+    assert await catalog.stored_ranges(sids[0]) == [(0, 0, 2), (0, 3, 4)]
+    assert await catalog.stored_ranges(str(uuid.uuid4())) is None
+
+
+@pytest.mark.parametrize("count", [1, 40])
+async def test_touch_moves_last_seen(db: SessionFactory, tenant: Tenant, count: int) -> None:
+    catalog = Catalog(db)
+    sids = [str(uuid.uuid4()) for _ in range(count)]
+    await asyncio.gather(
+        *(catalog.open_session(tenant.site_id, hello(tenant.site_key, s), UA, 1000) for s in sids)
+    )
+    await asyncio.gather(*(catalog.touch(s, 5000 + i) for i, s in enumerate(sids)))
+    async with db() as s:
+        seen = {r.id: r.last_seen_ms for r in (await s.execute(select(RecordedSession))).scalars()}
+    assert seen == {sid: 5000 + i for i, sid in enumerate(sids)}
