@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
@@ -236,3 +237,9 @@ class Chunk(Base):
     created_ms: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (UniqueConstraint("session_id", "page", "first_seq", "first_ts"),)
+
+
+# Core handles of the tables the ingest path writes in bulk (executemany).
+SESSIONS = cast(Table, RecordedSession.__table__)
+PAGE_VIEWS = cast(Table, PageView.__table__)
+CHUNKS = cast(Table, Chunk.__table__)

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..db.engine import SessionFactory
 from ..db.group_commit import GroupCommit
-from ..db.models import RecordedSession
+from ..db.models import SESSIONS, RecordedSession
 from ..protocol import Hello
 from .chunk_rows import (
     ChunkConflict,
@@ -31,7 +31,7 @@ from .chunk_rows import (
 )
 from .chunker import BuiltChunk
 from .insights import ChunkInsights
-from .session_rows import SESSIONS, OpenRequest, SessionCursor, open_sessions
+from .session_rows import OpenRequest, SessionCursor, open_sessions
 from .visitmeta import VisitOrigin
 
 __all__ = ["Catalog", "ChunkConflict", "SeqRange", "SessionCursor", "is_covered"]

@@ -10,22 +10,18 @@ nodes' groups never deadlock.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Table, bindparam, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
 
-from ..db.models import Chunk, PageView, RecordedSession
+from ..db.models import PAGE_VIEWS, SESSIONS
 from ..errors import Forbidden
 from ..protocol import Hello
 from ..useragent import parse_user_agent
 from .visitmeta import VisitOrigin, referrer_domain, url_path, utm_params
-
-SESSIONS = cast(Table, RecordedSession.__table__)
-PAGE_VIEWS = cast(Table, PageView.__table__)
-CHUNKS = cast(Table, Chunk.__table__)
 
 
 @dataclass(frozen=True)
