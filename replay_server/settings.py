@@ -101,6 +101,13 @@ class Settings:
         "event loop. 0: build in a thread of the server process instead, for a "
         "one-core machine; acks then wait longer while chunks are built.",
     )
+    ingest_workers: int = setting(
+        1,
+        "Processes that decode, validate and mask recorded batches beside the server's "
+        "event loop, which then only moves bytes and acks; each session is pinned to one. "
+        "One is enough for ~2,000 recorders; add one per further core. 0: do that work "
+        "on the event loop instead, for a one-core machine; acks then wait longer under load.",
+    )
     spool_segment_bytes: int = setting(
         64 * 1024 * 1024, "Size at which the write-ahead spool starts a new segment file."
     )

@@ -59,6 +59,19 @@ def encode_spool_payload(batch: SpooledBatch, frame: bytes | None = None) -> byt
     return packed
 
 
+def encode_spool_payload_of_packed(
+    site_id: int, sid: str, seq: int, page: int, packed_events: bytes
+) -> bytes:
+    """encode_spool_payload's `ev` record, from events already packed (msgpack)
+    elsewhere: a msgpack map is its header then its keys and values in a row,
+    so the packed events are appended as the last value, not packed again."""
+    header = {"site": site_id, "sid": sid, "seq": seq, "page": page}
+    packed: bytes = msgpack.packb(header, use_bin_type=True)
+    assert packed[0] == 0x80 | len(header)  # a fixmap: its size is in its first byte
+    ev_key: bytes = msgpack.packb("ev")
+    return bytes([0x80 | (len(header) + 1)]) + packed[1:] + ev_key + packed_events
+
+
 def decode_spool_payload(payload: bytes) -> SpooledBatch:
     value = decode_msgpack(payload)
     frame = value.get("frame")

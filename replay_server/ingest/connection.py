@@ -6,8 +6,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..errors import InvalidMessage
+from ..errors import InvalidMessage, TooLarge
 from ..protocol import Batch, Bye, Hello, Limits, ack, parse_message, unpack_frame, welcome
+from .frame_prep import FrameContext, PreparedBatch
 from .ingestor import Ingestor
 from .masking import MaskPolicy, honours_dnt
 from .ratelimit import IngestRateLimits
@@ -44,6 +45,7 @@ class RecorderConnection:
         self.state: SessionState | None = None
         self.refused = False
         self._clock_offset_ms = 0
+        self._masking = MaskPolicy()
 
     def charge(self, messages: int = 1) -> None:
         """Count messages against the IP's and the site's rate limits."""
@@ -52,6 +54,13 @@ class RecorderConnection:
 
     async def handle_frame(self, frame: bytes) -> list[dict[str, Any]]:
         self.charge()
+        frames = self._ingestor.frames
+        if frames is not None:
+            if len(frame) > self.limits.max_frame_bytes:
+                raise TooLarge("frame too large", code="frame_too_large")
+            prepared = await frames.prepare(frame, self._frame_context())
+            if prepared is not None:
+                return [await self.on_prepared_batch(prepared, frame)]
         message = parse_message(unpack_frame(frame, self.limits), self.limits)
         if isinstance(message, Hello):
             return [await self.on_hello(message)]
@@ -61,6 +70,14 @@ class RecorderConnection:
         if self.state is not None:
             self.state.said_bye = True
         return []
+
+    def _frame_context(self) -> FrameContext:
+        state, hello = self.state, self.hello
+        if state is None or hello is None:
+            return FrameContext(None, -1, 0, 0, self._masking)
+        return FrameContext(
+            state.sid, state.acked_seq, hello.page, self._clock_offset_ms, self._masking
+        )
 
     async def on_hello(self, hello: Hello) -> dict[str, Any]:
         if self.hello is not None:
@@ -78,26 +95,31 @@ class RecorderConnection:
         ip_mode = str(site.settings.get("ip_mode", DEFAULT_IP_MODE))
         origin = visit_origin(self._client_ip, ip_mode, self._countries)
         self.state = await self._ingestor.open(site.id, hello, self._user_agent, origin)
+        self._masking = MaskPolicy.from_settings(site.settings)
         self._clock_offset_ms = int(time.time() * 1000) - hello.clock
         return welcome(hello.sid, self.state.acked_seq, config)
 
     async def on_batch(self, batch: Batch, frame: bytes | None = None) -> dict[str, Any]:
         """`frame`: the WebSocket frame that carried the batch, if it came alone."""
+        state = self._batch_state(batch.page)
+        acked = await self._ingestor.accept(
+            state, batch, self._clock_offset_ms, self._masking, frame=frame
+        )
+        return ack(acked)
+
+    async def on_prepared_batch(self, prepared: PreparedBatch, frame: bytes) -> dict[str, Any]:
+        """A batch a frame worker decoded, validated and masked."""
+        state = self._batch_state(prepared.page)
+        return ack(await self._ingestor.accept_prepared(state, prepared, frame))
+
+    def _batch_state(self, page: int) -> SessionState:
         if self.hello is None or self.state is None:
             if self.refused:
                 raise InvalidMessage("recording is off for this site", code="recording_refused")
             raise InvalidMessage("hello must come first", code="hello_required")
-        if batch.page > self.hello.page:
-            raise InvalidMessage(f"batch of page {batch.page} on page {self.hello.page}")
-        assert self.site is not None
-        acked = await self._ingestor.accept(
-            self.state,
-            batch,
-            self._clock_offset_ms,
-            MaskPolicy.from_settings(self.site.settings),
-            frame=frame,
-        )
-        return ack(acked)
+        if page > self.hello.page:
+            raise InvalidMessage(f"batch of page {page} on page {self.hello.page}")
+        return self.state
 
     async def close(self) -> None:
         state, self.state = self.state, None

@@ -19,11 +19,19 @@ from ..live import LiveBroker, LiveMessage
 from ..metrics import Metrics
 from ..protocol import Batch, Hello
 from ..settings import Settings
-from ..snapshot import EventLimits, validate_events
+from ..snapshot import BatchSummary, EventLimits, validate_events
 from ..storage.base import BlobStore
 from .catalog import Catalog, SeqRange, is_covered
 from .chunk_build import ChunkBuilder, RawBatch
-from .chunker import SpooledBatch, decode_spool_payload, encode_spool_payload
+from .chunker import (
+    SpooledBatch,
+    decode_spool_payload,
+    encode_spool_payload,
+    encode_spool_payload_of_packed,
+)
+from .frame_prep import PreparedBatch
+from .frame_worker import WorkerConfig
+from .frame_workers import FrameWorkers
 from .masking import MaskPolicy, mask_events
 from .reading import SessionEvents, decode_chunks, fetch_blobs
 from .recovery import recover_spool
@@ -47,6 +55,17 @@ DEFAULT_MASKING = MaskPolicy()
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def worker_config(settings: Settings) -> WorkerConfig:
+    return WorkerConfig(
+        max_frame_bytes=settings.max_frame_bytes,
+        max_batch_bytes=settings.max_batch_bytes,
+        max_events_per_batch=settings.max_events_per_batch,
+        max_tree_depth=settings.max_tree_depth,
+        max_string_length=settings.max_string_length,
+        max_skew_ms=int(settings.max_clock_skew_seconds * 1000),
+    )
 
 
 class Ingestor:
@@ -77,6 +96,10 @@ class Ingestor:
             max_tree_depth=settings.max_tree_depth,
             max_string_length=settings.max_string_length,
         )
+        # Decoding, validating and masking batches off the event loop (frame_prep).
+        self.frames: FrameWorkers | None = None
+        if settings.ingest_workers > 0:
+            self.frames = FrameWorkers(settings.ingest_workers, worker_config(settings))
         self._pending_total = 0
         # Cutting decodes and compresses a session's pending batches: bounding how
         # many run at once bounds memory when many recorders disconnect together.
@@ -110,6 +133,8 @@ class Ingestor:
                 )
         await self.spool.close()
         await self.builder.close()
+        if self.frames is not None:
+            await self.frames.close()
 
     # -- recording ------------------------------------------------------------
 
@@ -151,11 +176,8 @@ class Ingestor:
         frame the batch came in: when masking changes nothing, the spool keeps it
         as it is instead of encoding the events again."""
         async with state.lock:
-            if batch.seq <= state.acked_seq:
-                self.metrics.batches.labels("duplicate").inc()
-                return state.acked_seq  # a resend: acked again, stored once
-            if batch.seq > state.acked_seq + self.settings.max_seq_jump:
-                raise InvalidMessage(f"seq {batch.seq} jumps too far past {state.acked_seq}")
+            if self._is_resend(state, batch.seq):
+                return state.acked_seq
             self._check_session_limits(state)
             summary = validate_events(
                 batch.events,
@@ -167,9 +189,61 @@ class Ingestor:
             masked = await self._mask(state, batch, masking, large)
             spooled = SpooledBatch(state.site_id, state.sid, batch.seq, batch.page, batch.events)
             payload = encode_spool_payload(spooled, None if masked else frame)
-            if self.ack_after_storage:
-                await self._store_now(state, spooled, payload)
+            await self._keep(state, batch.seq, batch.page, summary, payload, batch.events)
+        self._cut_if_full(state)
+        return state.acked_seq
+
+    async def accept_prepared(
+        self, state: SessionState, prepared: PreparedBatch, frame: bytes
+    ) -> int:
+        """accept() for a batch a frame worker has decoded, validated and masked
+        (with `frame`, the WebSocket frame it came in)."""
+        async with state.lock:
+            if self._is_resend(state, prepared.seq):
                 return state.acked_seq
+            self._check_session_limits(state)
+            if prepared.problem is not None:
+                raise prepared.problem
+            if prepared.summary is None:
+                # The worker skips only what the checks above refuse: a bug if reached.
+                raise RuntimeError(f"batch {prepared.seq} of {state.sid} was not prepared")
+            if prepared.events is not None:
+                self.metrics.masked_values.inc(prepared.masked)
+                payload = encode_spool_payload_of_packed(
+                    state.site_id, state.sid, prepared.seq, prepared.page, prepared.events
+                )
+            else:
+                spooled = SpooledBatch(state.site_id, state.sid, prepared.seq, prepared.page, [])
+                payload = encode_spool_payload(spooled, frame)
+            await self._keep(state, prepared.seq, prepared.page, prepared.summary, payload, None)
+        self._cut_if_full(state)
+        return state.acked_seq
+
+    def _is_resend(self, state: SessionState, seq: int) -> bool:
+        """True for a batch already acked (acked again, stored once); raises for
+        a seq absurdly far ahead."""
+        if seq <= state.acked_seq:
+            self.metrics.batches.labels("duplicate").inc()
+            return True
+        if seq > state.acked_seq + self.settings.max_seq_jump:
+            raise InvalidMessage(f"seq {seq} jumps too far past {state.acked_seq}")
+        return False
+
+    async def _keep(
+        self,
+        state: SessionState,
+        seq: int,
+        page: int,
+        summary: BatchSummary,
+        payload: bytes,
+        events: list[dict[str, Any]] | None,
+    ) -> None:
+        """Make a checked batch durable (spool, or a chunk with ACK_MODE=storage),
+        mark it acked, publish it to live viewers. `events`: the batch's events
+        if at hand, else they are decoded from `payload` when someone watches."""
+        if self.ack_after_storage:
+            await self._store_now(state, seq, page, payload)
+        else:
             await self._wait_for_room()
             record = await self.spool.append(payload)
             self._pending_total += record.length
@@ -178,33 +252,34 @@ class Ingestor:
             state.add_pending(
                 PendingBatch(
                     record=record,
-                    seq=batch.seq,
-                    page=batch.page,
+                    seq=seq,
+                    page=page,
                     first_ts=summary.first_ts,
                     last_ts=summary.last_ts,
                     event_count=summary.event_count,
                     has_full_snapshot=summary.has_full_snapshot,
                 )
             )
-            state.acked_seq = batch.seq
-            state.last_activity = time.monotonic()
-            await self.live.publish(LiveMessage(state.sid, batch.seq, batch.page, batch.events))
+        state.acked_seq = seq
+        state.last_activity = time.monotonic()
+        if self.live.watched(state.sid):
+            if events is None:
+                events = decode_spool_payload(payload).events
+            await self.live.publish(LiveMessage(state.sid, seq, page, events))
+
+    def _cut_if_full(self, state: SessionState) -> None:
         if state.pending_bytes >= self.settings.chunk_max_bytes:
             self._cut_soon(state)
-        return state.acked_seq
 
-    async def _store_now(self, state: SessionState, batch: SpooledBatch, payload: bytes) -> None:
+    async def _store_now(self, state: SessionState, seq: int, page: int, payload: bytes) -> None:
         """ACK_MODE=storage: the batch is a stored chunk before it is acked."""
-        raw = RawBatch(state.site_id, state.sid, batch.seq, batch.page, payload)
+        raw = RawBatch(state.site_id, state.sid, seq, page, payload)
         async with state.cut_lock:
             stored = await self.writer.store(state.sid, [raw], state.insights)
             state.insights = stored.carry
         self._count_stored(stored)
         state.stored_bytes += sum(c.raw_bytes for c in stored.chunks)
         self.metrics.batches.labels("stored" if stored.chunks else "duplicate").inc()
-        state.acked_seq = batch.seq
-        state.last_activity = time.monotonic()
-        await self.live.publish(LiveMessage(state.sid, batch.seq, batch.page, batch.events))
 
     def _count_stored(self, stored: StoredCut) -> None:
         self.metrics.chunks.inc(len(stored.chunks))
@@ -312,14 +387,19 @@ class Ingestor:
                     self._cut_soon(state)
             elif state.connections <= 0 and now - state.last_activity >= EVICT_AFTER_SECONDS:
                 # Nothing pending and nobody connected: the database holds its cursor.
-                del self.sessions[sid]
+                self._forget(sid)
 
     async def _finish(self, state: SessionState) -> None:
         """`bye` plus idle: store what is left, close the session, forget it."""
         await self.cut(state)
         await self.catalog.finish_session(state.sid)
         if state.connections <= 0 and not state.pending:
-            self.sessions.pop(state.sid, None)
+            self._forget(state.sid)
+
+    def _forget(self, sid: str) -> None:
+        self.sessions.pop(sid, None)
+        if self.frames is not None:
+            self.frames.forget(sid)
 
     # -- reading --------------------------------------------------------------
 

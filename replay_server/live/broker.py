@@ -47,6 +47,11 @@ class Subscription:
 class LiveBroker(Protocol):
     async def publish(self, message: LiveMessage) -> None: ...
 
+    def watched(self, session_id: str) -> bool:
+        """Whether anyone may be watching the session live: when not, the ingest
+        path need not decode a batch's events just to publish them."""
+        ...
+
     def subscribe(
         self, session_id: str
     ) -> contextlib.AbstractAsyncContextManager[Subscription]: ...
@@ -81,6 +86,9 @@ class LocalBroker:
                     del self._subscribers[session_id]
 
     def has_subscribers(self, session_id: str) -> bool:
+        return session_id in self._subscribers
+
+    def watched(self, session_id: str) -> bool:
         return session_id in self._subscribers
 
     def subscriptions(self) -> list[Subscription]:

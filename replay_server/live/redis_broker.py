@@ -94,6 +94,9 @@ class RedisBroker:
         broker._reader = asyncio.create_task(broker._read_loop(), name="live-redis-reader")
         return broker
 
+    def watched(self, session_id: str) -> bool:
+        return True  # viewers may be on any node
+
     async def publish(self, message: LiveMessage) -> None:
         try:
             await self._redis.publish(channel_for(message.session_id), encode_message(message))

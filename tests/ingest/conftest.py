@@ -154,13 +154,35 @@ async def start_another_node(
     return IngestServer(server, app, first.site_key, first.site_id, settings)
 
 
+# For tests of the ingest path that must hold whether frames are prepared on the
+# event loop (REPLAY_INGEST_WORKERS=0) or in a frame worker process.
+BOTH_FRAME_PATHS = pytest.mark.parametrize(
+    "ingest_workers", [0, 1], indirect=True, ids=["in-process", "frame-worker"]
+)
+
+
+@pytest.fixture
+def ingest_workers(request: pytest.FixtureRequest) -> int:
+    """REPLAY_INGEST_WORKERS of the `ingest` server: 1 (the default) unless a
+    test parametrizes it indirectly, e.g. with 0 to prepare frames in-process."""
+    return int(getattr(request, "param", 1))
+
+
 @pytest.fixture
 async def ingest(
-    tmp_path: Path, aiohttp_server: Callable[..., Awaitable[TestServer]], database_url: str
+    tmp_path: Path,
+    aiohttp_server: Callable[..., Awaitable[TestServer]],
+    database_url: str,
+    ingest_workers: int,
 ) -> AsyncIterator[IngestServer]:
     """On SQLite, or on a fresh PostgreSQL database where a module parametrizes
     `backend` (tests.conftest.BOTH_DATABASES)."""
-    yield await start_ingest_server(tmp_path / "data", aiohttp_server, database_url=database_url)
+    yield await start_ingest_server(
+        tmp_path / "data",
+        aiohttp_server,
+        database_url=database_url,
+        ingest_workers=ingest_workers,
+    )
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from websockets.asyncio.client import connect
 
 from replay_server import keys
 from replay_server.db.models import RecordedSession, Site
-from tests.ingest.conftest import ORIGIN, IngestServer, Recorder
+from tests.ingest.conftest import BOTH_FRAME_PATHS, ORIGIN, IngestServer, Recorder
 from tests.rrweb_events import now_ms
 
 TYPED = "Typed-By-Jane-8812"
@@ -100,6 +100,7 @@ def masked_count(ingest: IngestServer) -> float:
     return value or 0.0
 
 
+@BOTH_FRAME_PATHS
 @pytest.mark.parametrize("mask_all_inputs", [True, False])
 async def test_server_masks_what_a_tampered_recorder_sends(
     ingest: IngestServer, recorder: Recorder, tmp_path: Path, mask_all_inputs: bool

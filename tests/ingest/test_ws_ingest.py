@@ -17,13 +17,20 @@ from replay_server import keys
 from replay_server.db.models import RecordedSession
 from replay_server.ingest.chunk_format import decode_chunk
 from tests.conftest import BOTH_DATABASES
-from tests.ingest.conftest import ORIGIN, IngestServer, Recorder, start_ingest_server
+from tests.ingest.conftest import (
+    BOTH_FRAME_PATHS,
+    ORIGIN,
+    IngestServer,
+    Recorder,
+    start_ingest_server,
+)
 from tests.rrweb_events import mouse_move, now_ms, page_events
 
 # Every test here runs on SQLite and, where REPLAY_TEST_POSTGRES_URL is set, PostgreSQL.
 pytestmark = BOTH_DATABASES
 
 
+@BOTH_FRAME_PATHS
 async def test_hello_batches_acks_and_readback(ingest: IngestServer, recorder: Recorder) -> None:
     welcome = await recorder.connect()
     assert welcome["t"] == "welcome" and welcome["acked"] == -1 and welcome["sid"] == recorder.sid
@@ -44,6 +51,7 @@ async def test_hello_batches_acks_and_readback(ingest: IngestServer, recorder: R
     assert [e["type"] for e in events] == [4, 2, 3, 3, 3]
 
 
+@BOTH_FRAME_PATHS
 async def test_resend_after_drop_is_stored_exactly_once(
     ingest: IngestServer, recorder: Recorder
 ) -> None:
@@ -167,6 +175,7 @@ async def test_hello_refusals(
     assert closed.value.rcvd is not None and closed.value.rcvd.code == close_code
 
 
+@BOTH_FRAME_PATHS
 async def test_batch_before_hello_and_text_frames(ingest: IngestServer) -> None:
     from websockets.asyncio.client import connect
 
@@ -206,6 +215,7 @@ async def test_session_of_another_site_is_refused(
     assert reply["code"] == "session_site_mismatch"
 
 
+@BOTH_FRAME_PATHS
 async def test_invalid_batch_keeps_what_was_acked(ingest: IngestServer, recorder: Recorder) -> None:
     await recorder.connect()
     t = now_ms()

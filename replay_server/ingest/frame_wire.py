@@ -1,0 +1,169 @@
+"""The pipe format between the server and its frame workers.
+
+Each message is a 4-byte big-endian length and a msgpack array. Requests:
+`[PREPARE, id, frame, sid, acked_seq, hello_page, clock_offset_ms,
+mask_inputs, mask_text]` and `[FORGET, sid]`. Replies: `[id, kind, ...]`,
+one per PREPARE, in any order (the id matches them up).
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+import ormsgpack
+
+from ..errors import Forbidden, InvalidMessage, RateLimited, ReplayError, TooLarge
+from ..snapshot import BatchSummary
+from .frame_prep import FrameContext, PreparedBatch
+from .masking import MaskPolicy
+
+PREPARE = 1
+FORGET = 2
+
+BATCH = 1  # a prepared batch
+OTHER = 2  # hello or bye: the connection parses it
+REFUSED = 3  # a ReplayError: the frame is not a valid message
+FAILED = 4  # the worker itself failed on this frame (a bug): text of the error
+
+_HEADER = struct.Struct(">I")
+_ERRORS: dict[str, type[ReplayError]] = {
+    cls.__name__: cls for cls in (ReplayError, InvalidMessage, TooLarge, Forbidden, RateLimited)
+}
+
+Reply = PreparedBatch | ReplayError | None
+
+
+class WireError(Exception):
+    """The other side sent something that is not this format (a bug)."""
+
+
+def framed(body: bytes) -> bytes:
+    return _HEADER.pack(len(body)) + body
+
+
+def prepare_request(request_id: int, frame: bytes, context: FrameContext) -> bytes:
+    return framed(
+        ormsgpack.packb(
+            [
+                PREPARE,
+                request_id,
+                frame,
+                context.sid,
+                context.acked_seq,
+                context.hello_page,
+                context.clock_offset_ms,
+                context.masking.mask_inputs,
+                context.masking.mask_text,
+            ]
+        )
+    )
+
+
+def forget_request(sid: str) -> bytes:
+    return framed(ormsgpack.packb([FORGET, sid]))
+
+
+def read_request(body: bytes) -> tuple[int, str | None, int, bytes, FrameContext]:
+    """(op, sid, request id, frame, context); FORGET uses only op and sid."""
+    value = ormsgpack.unpackb(body)
+    if value[0] == FORGET:
+        return FORGET, value[1], 0, b"", _NO_CONTEXT
+    _, request_id, frame, sid, acked, page, offset, inputs, text = value
+    return (
+        PREPARE,
+        sid,
+        request_id,
+        frame,
+        FrameContext(sid, acked, page, offset, MaskPolicy(inputs, text)),
+    )
+
+
+_NO_CONTEXT = FrameContext(None, -1, 0, 0, MaskPolicy())
+
+
+def reply_message(request_id: int, reply: Reply) -> bytes:
+    body: list[Any]
+    if reply is None:
+        body = [request_id, OTHER]
+    elif isinstance(reply, ReplayError):
+        body = [request_id, REFUSED, *_error_fields(reply)]
+    else:
+        summary = reply.summary
+        body = [
+            request_id,
+            BATCH,
+            reply.seq,
+            reply.page,
+            None
+            if summary is None
+            else [
+                summary.event_count,
+                summary.first_ts,
+                summary.last_ts,
+                summary.has_full_snapshot,
+            ],
+            None if reply.problem is None else _error_fields(reply.problem),
+            reply.masked,
+            reply.events,
+        ]
+    return framed(ormsgpack.packb(body))
+
+
+def failure_message(request_id: int, text: str) -> bytes:
+    return framed(ormsgpack.packb([request_id, FAILED, text]))
+
+
+def read_reply(body: bytes) -> tuple[int, Reply | str]:
+    """(request id, reply); a str is the text of a worker failure."""
+    value = ormsgpack.unpackb(body)
+    request_id, kind = value[0], value[1]
+    if kind == BATCH:
+        _, _, seq, page, summary, problem, masked, events = value
+        return request_id, PreparedBatch(
+            seq,
+            page,
+            None if summary is None else BatchSummary(*summary),
+            None if problem is None else _error(problem),
+            masked,
+            events,
+        )
+    if kind == OTHER:
+        return request_id, None
+    if kind == REFUSED:
+        return request_id, _error(value[2:])
+    if kind == FAILED:
+        return request_id, str(value[2])
+    raise WireError(f"unknown reply kind {kind!r}")
+
+
+def _error_fields(error: ReplayError) -> list[str]:
+    return [type(error).__name__, error.code, error.message]
+
+
+def _error(fields: list[str]) -> ReplayError:
+    name, code, message = fields
+    return _ERRORS.get(name, ReplayError)(message, code=code)
+
+
+class MessageReader:
+    """Splits a byte stream into the bodies of its length-prefixed messages."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+
+    def feed(self, data: bytes) -> list[bytes]:
+        buffer = self._buffer
+        buffer += data
+        bodies: list[bytes] = []
+        start, end = 0, len(buffer)
+        while end - start >= _HEADER.size:
+            (length,) = _HEADER.unpack_from(buffer, start)
+            stop = start + _HEADER.size + length
+            if stop > end:
+                break
+            bodies.append(bytes(buffer[start + _HEADER.size : stop]))
+            start = stop
+        if start:
+            del buffer[:start]
+        return bodies
