@@ -10,6 +10,8 @@ Workers start on first use. One that dies (killed, out of memory) fails
 the frames it held with a server error (their recorders reconnect and
 resend) and is started again for the next frame; the sessions pinned to it
 lose their masking state, so values of nodes it no longer knows are masked.
+One that dies before answering anything (it cannot start) is retried after
+a growing delay, frames failing meanwhile, instead of once per frame.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 import zlib
 from pathlib import Path
 
@@ -32,6 +35,8 @@ from .frame_worker import WorkerConfig
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_SECONDS = 5.0
+FIRST_RETRY_SECONDS = 0.5
+MAX_RETRY_SECONDS = 30.0
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
@@ -49,6 +54,7 @@ class _Worker(asyncio.SubprocessProtocol):
         self.transport: asyncio.SubprocessTransport | None = None
         self.stdin: asyncio.WriteTransport | None = None
         self.alive = True
+        self.answered = False  # it started well: it replied to something
         self.exited = asyncio.get_running_loop().create_future()
         self._waiting: dict[int, asyncio.Future[Reply | str]] = {}
         self._ids = itertools.count()
@@ -62,6 +68,7 @@ class _Worker(asyncio.SubprocessProtocol):
         self.stdin = stdin
 
     def pipe_data_received(self, fd: int, data: bytes) -> None:
+        self.answered = True
         for body in self._reader.feed(data):
             request_id, reply = read_reply(body)
             waiter = self._waiting.pop(request_id, None)
@@ -131,7 +138,10 @@ class FrameWorkers:
         self._workers: list[_Worker | None] = [None] * count
         self._starting: list[asyncio.Lock] = [asyncio.Lock() for _ in range(count)]
         self._spread = itertools.count()  # frames before hello: any worker will do
+        self._failed_starts = [0] * count
+        self._retry_at = [0.0] * count
         self._closed = False
+        self.starts = 0  # processes started, restarts included
 
     @property
     def count(self) -> int:
@@ -173,17 +183,33 @@ class FrameWorkers:
             return worker
         async with self._starting[index]:
             worker = self._workers[index]
-            if worker is None or not worker.alive:
-                if worker is not None:
-                    log.error(
-                        "frame worker %d exited (code %s); starting a new one",
-                        index,
-                        worker.exited.result() if worker.exited.done() else None,
-                    )
-                    if worker.transport is not None:
-                        worker.transport.close()
-                worker = self._workers[index] = await self._start(index)
+            if worker is not None and worker.alive:
+                return worker
+            if worker is not None:
+                self._workers[index] = None
+                self._exited(index, worker)
+            if time.monotonic() < self._retry_at[index]:
+                raise WorkerLost("frame worker is restarting")
+            worker = self._workers[index] = await self._start(index)
             return worker
+
+    def _exited(self, index: int, worker: _Worker) -> None:
+        if worker.transport is not None:
+            worker.transport.close()
+        code = worker.exited.result() if worker.exited.done() else None
+        if worker.answered:
+            self._failed_starts[index] = 0
+            log.error("frame worker %d exited (code %s); starting a new one", index, code)
+            return
+        self._failed_starts[index] += 1
+        delay = min(MAX_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** (self._failed_starts[index] - 1))
+        self._retry_at[index] = time.monotonic() + delay
+        log.error(
+            "frame worker %d exited (code %s) before answering; next start in %.1f s",
+            index,
+            code,
+            delay,
+        )
 
     async def _start(self, index: int) -> _Worker:
         if self._closed:
@@ -193,6 +219,7 @@ class FrameWorkers:
             p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p
         )
         loop = asyncio.get_running_loop()
+        self.starts += 1
         _, worker = await loop.subprocess_exec(
             lambda: _Worker(index),
             sys.executable,

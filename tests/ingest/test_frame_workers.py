@@ -20,7 +20,7 @@ from replay_server import keys
 from replay_server.errors import InvalidMessage, TooLarge
 from replay_server.ingest.frame_prep import FrameContext, PreparedBatch
 from replay_server.ingest.frame_worker import WorkerConfig
-from replay_server.ingest.frame_workers import FrameWorkers, WorkerLost
+from replay_server.ingest.frame_workers import FIRST_RETRY_SECONDS, FrameWorkers, WorkerLost
 from replay_server.ingest.masking import MaskPolicy
 from tests.ingest.conftest import IngestServer, Recorder
 from tests.ingest.test_chunk_build import _alive
@@ -190,3 +190,26 @@ def test_workers_exit_when_the_server_is_killed(tmp_path: Path) -> None:
         parent.wait()
         if parent.stdout is not None:
             parent.stdout.close()
+
+
+class _Unreadable(WorkerConfig):
+    def to_json(self) -> str:
+        return "{not json"
+
+
+async def test_a_worker_that_cannot_start_is_retried_after_a_delay_not_per_frame() -> None:
+    workers = FrameWorkers(1, _Unreadable(**CONFIG.__dict__))
+    frame = batch_frame(0, [mouse_move(now_ms())])
+    try:
+        with pytest.raises(WorkerLost):
+            await workers.prepare(frame, ctx(-1))
+        for _ in range(5):
+            with pytest.raises(WorkerLost, match="restarting"):
+                await workers.prepare(frame, ctx(-1))
+        assert workers.starts == 1
+        await asyncio.sleep(FIRST_RETRY_SECONDS + 0.1)
+        with pytest.raises(WorkerLost):
+            await workers.prepare(frame, ctx(-1))
+        assert workers.starts == 2
+    finally:
+        await workers.close()
