@@ -240,7 +240,7 @@ class Ingestor:
     ) -> None:
         """Make a checked batch durable (spool, or a chunk with ACK_MODE=storage),
         mark it acked, publish it to live viewers. `events`: the batch's events
-        if at hand, else they are decoded from `payload` when someone watches."""
+        if at hand; without them the payload is published, decoded where watched."""
         if self.ack_after_storage:
             await self._store_now(state, seq, page, payload)
         else:
@@ -262,9 +262,9 @@ class Ingestor:
             )
         state.acked_seq = seq
         state.last_activity = time.monotonic()
-        if self.live.watched(state.sid):
-            if events is None:
-                events = decode_spool_payload(payload).events
+        if events is None:
+            await self.live.publish_batch(state.sid, seq, page, payload)
+        else:
             await self.live.publish(LiveMessage(state.sid, seq, page, events))
 
     def _cut_if_full(self, state: SessionState) -> None:

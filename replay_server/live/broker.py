@@ -15,6 +15,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..ingest.chunker import decode_spool_payload
+
 QUEUE_LIMIT = 256
 
 
@@ -27,6 +29,11 @@ class LiveMessage:
     page: int
     events: list[dict[str, Any]]
     ended: bool = False
+
+
+def batch_events(payload: bytes) -> list[dict[str, Any]]:
+    """The events of a spool payload (a batch the ingest path accepted)."""
+    return decode_spool_payload(payload).events
 
 
 class Subscription:
@@ -47,9 +54,10 @@ class Subscription:
 class LiveBroker(Protocol):
     async def publish(self, message: LiveMessage) -> None: ...
 
-    def watched(self, session_id: str) -> bool:
-        """Whether anyone may be watching the session live: when not, the ingest
-        path need not decode a batch's events just to publish them."""
+    async def publish_batch(self, session_id: str, seq: int, page: int, payload: bytes) -> None:
+        """Publish an acked batch as the spool holds it (ingest.chunker's spool
+        payload): its events are decoded only where someone watches the session,
+        not on the ingest path for every batch."""
         ...
 
     def subscribe(
@@ -67,6 +75,10 @@ class LocalBroker:
 
     async def publish(self, message: LiveMessage) -> None:
         self.deliver(message)
+
+    async def publish_batch(self, session_id: str, seq: int, page: int, payload: bytes) -> None:
+        if session_id in self._subscribers:
+            self.deliver(LiveMessage(session_id, seq, page, batch_events(payload)))
 
     def deliver(self, message: LiveMessage) -> None:
         for sub in self._subscribers.get(message.session_id, ()):
@@ -86,9 +98,6 @@ class LocalBroker:
                     del self._subscribers[session_id]
 
     def has_subscribers(self, session_id: str) -> bool:
-        return session_id in self._subscribers
-
-    def watched(self, session_id: str) -> bool:
         return session_id in self._subscribers
 
     def subscriptions(self) -> list[Subscription]:

@@ -1,6 +1,7 @@
 """Live view across nodes: the LiveBroker protocol over Redis pub/sub.
 
-Every acked batch is PUBLISHed (msgpack) on the session's channel
+Every acked batch is PUBLISHed (msgpack; its events as the spool payload
+when the ingest path has not decoded them) on the session's channel
 `replay:live:<session id>`; whichever node has viewers of that session is
 SUBSCRIBEd to the channel and hands the messages to its local subscriptions.
 A node subscribes only to the channels of sessions its viewers watch, over one
@@ -25,8 +26,8 @@ import msgpack
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from ..errors import ConfigError, StorageError
-from .broker import LiveMessage, LocalBroker, Subscription
+from ..errors import ConfigError, ReplayError, StorageError
+from .broker import LiveMessage, LocalBroker, Subscription, batch_events
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +55,23 @@ def encode_message(message: LiveMessage) -> bytes:
     return packed
 
 
+def encode_batch(session_id: str, seq: int, page: int, payload: bytes) -> bytes:
+    """A batch message whose events travel as the spool payload (`b`), not
+    decoded and encoded again by the publishing node."""
+    packed: bytes = msgpack.packb(
+        {"s": session_id, "q": seq, "p": page, "b": payload, "x": False}, use_bin_type=True
+    )
+    return packed
+
+
 def decode_message(data: bytes) -> LiveMessage:
     value = msgpack.unpackb(data, raw=False)
+    events = batch_events(value["b"]) if "b" in value else list(value["e"])
     return LiveMessage(
         session_id=str(value["s"]),
         seq=int(value["q"]),
         page=int(value["p"]),
-        events=list(value["e"]),
+        events=events,
         ended=bool(value["x"]),
     )
 
@@ -94,12 +105,16 @@ class RedisBroker:
         broker._reader = asyncio.create_task(broker._read_loop(), name="live-redis-reader")
         return broker
 
-    def watched(self, session_id: str) -> bool:
-        return True  # viewers may be on any node
-
     async def publish(self, message: LiveMessage) -> None:
+        await self._publish(message.session_id, encode_message(message))
+
+    async def publish_batch(self, session_id: str, seq: int, page: int, payload: bytes) -> None:
+        # The payload as it is: the node whose viewers watch decodes it.
+        await self._publish(session_id, encode_batch(session_id, seq, page, payload))
+
+    async def _publish(self, session_id: str, data: bytes) -> None:
         try:
-            await self._redis.publish(channel_for(message.session_id), encode_message(message))
+            await self._redis.publish(channel_for(session_id), data)
         except (RedisError, OSError) as e:
             self._publish_failures += 1
             if self._publish_failures == 1 or self._publish_failures % 1000 == 0:
@@ -164,7 +179,7 @@ class RedisBroker:
     def _dispatch(self, message: dict[str, Any]) -> None:
         try:
             live = decode_message(message["data"])
-        except (ValueError, KeyError, TypeError, msgpack.UnpackException):
+        except (ValueError, KeyError, TypeError, msgpack.UnpackException, ReplayError):
             log.warning("live: undecodable message on %r ignored", message.get("channel"))
             return
         self._local.deliver(live)
