@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import InvalidMessage, TooLarge
 from ..protocol import Batch, Bye, Hello, Limits, ack, parse_message, unpack_frame, welcome
-from .frame_prep import FrameContext, PreparedBatch
+from .frame_prep import FrameContext
 from .ingestor import Ingestor
 from .masking import MaskPolicy, honours_dnt
 from .ratelimit import IngestRateLimits
@@ -54,18 +54,16 @@ class RecorderConnection:
 
     async def handle_frame(self, frame: bytes) -> list[dict[str, Any]]:
         self.charge()
-        frames = self._ingestor.frames
-        if frames is not None:
-            if len(frame) > self.limits.max_frame_bytes:
-                raise TooLarge("frame too large", code="frame_too_large")
-            prepared = await frames.prepare(frame, self._frame_context())
-            if prepared is not None:
-                return [await self.on_prepared_batch(prepared, frame)]
+        if len(frame) > self.limits.max_frame_bytes:
+            raise TooLarge("frame too large", code="frame_too_large")
+        prepared = await self._ingestor.prepare_frame(frame, self._frame_context())
+        if prepared is not None:
+            state = self._batch_state(prepared.page)
+            return [ack(await self._ingestor.accept(state, prepared, frame))]
+        # Not a batch: a hello or a bye, small and parsed here.
         message = parse_message(unpack_frame(frame, self.limits), self.limits)
         if isinstance(message, Hello):
             return [await self.on_hello(message)]
-        if isinstance(message, Batch):
-            return [await self.on_batch(message, frame)]
         assert isinstance(message, Bye)
         if self.state is not None:
             self.state.said_bye = True
@@ -99,18 +97,11 @@ class RecorderConnection:
         self._clock_offset_ms = int(time.time() * 1000) - hello.clock
         return welcome(hello.sid, self.state.acked_seq, config)
 
-    async def on_batch(self, batch: Batch, frame: bytes | None = None) -> dict[str, Any]:
-        """`frame`: the WebSocket frame that carried the batch, if it came alone."""
+    async def on_batch(self, batch: Batch) -> dict[str, Any]:
+        """A batch of the HTTP fallback (beacons: a few small batches at page exit)."""
         state = self._batch_state(batch.page)
-        acked = await self._ingestor.accept(
-            state, batch, self._clock_offset_ms, self._masking, frame=frame
-        )
-        return ack(acked)
-
-    async def on_prepared_batch(self, prepared: PreparedBatch, frame: bytes) -> dict[str, Any]:
-        """A batch a frame worker decoded, validated and masked."""
-        state = self._batch_state(prepared.page)
-        return ack(await self._ingestor.accept_prepared(state, prepared, frame))
+        prepared = self._ingestor.preparer.prepare_batch(batch, self._frame_context())
+        return ack(await self._ingestor.accept(state, prepared, None))
 
     def _batch_state(self, page: int) -> SessionState:
         if self.hello is None or self.state is None:

@@ -48,8 +48,8 @@ class PreparedBatch:
     `summary` is None when the events were not looked at: no open session,
     a resend, or a page past the connection's. `problem` is why the events
     are refused, for the ingestor to raise after its seq checks. `events` is
-    the masked events (msgpack) when masking rewrote any value; otherwise
-    the frame's events are stored as they came."""
+    the events (msgpack, masked) when masking rewrote any value or no frame
+    carried the batch alone; otherwise the frame is stored as it came."""
 
     seq: int
     page: int
@@ -82,12 +82,19 @@ class FramePreparer:
         message = parse_message(unpack_frame(frame, self._limits), self._limits)
         if not isinstance(message, Batch):
             return None
-        seq, page = message.seq, message.page
+        return self.prepare_batch(message, context, frame_kept=True)
+
+    def prepare_batch(
+        self, batch: Batch, context: FrameContext, *, frame_kept: bool = False
+    ) -> PreparedBatch:
+        """`frame_kept`: the frame that carried the batch alone is stored as it
+        is unless masking rewrites something (else the events come back packed)."""
+        seq, page = batch.seq, batch.page
         if context.sid is None or seq <= context.acked_seq or page > context.hello_page:
             return PreparedBatch(seq, page)
         try:
             summary = validate_events(
-                message.events,
+                batch.events,
                 now_ms=int(time.time() * 1000) - context.clock_offset_ms,
                 max_skew_ms=self._max_skew_ms,
                 limits=self._event_limits,
@@ -95,8 +102,8 @@ class FramePreparer:
         except ReplayError as e:
             return PreparedBatch(seq, page, problem=e)
         nodes = self.session_nodes(context.sid).page(page)
-        masked = mask_events(message.events, nodes, context.masking)
-        events = ormsgpack.packb(message.events) if masked else None
+        masked = mask_events(batch.events, nodes, context.masking)
+        events = ormsgpack.packb(batch.events) if masked or not frame_kept else None
         return PreparedBatch(seq, page, summary, None, masked, events)
 
     def session_nodes(self, sid: str) -> SessionNodes:

@@ -10,30 +10,25 @@ import logging
 import time
 from typing import Any
 
-from sqlalchemy import select
-
 from ..db.engine import SessionFactory
-from ..db.models import Chunk
 from ..errors import ConfigError, InvalidMessage, TooLarge
-from ..live import LiveBroker, LiveMessage
+from ..live import LiveBroker
 from ..metrics import Metrics
-from ..protocol import Batch, Hello
+from ..protocol import Hello
 from ..settings import Settings
-from ..snapshot import BatchSummary, EventLimits, validate_events
+from ..snapshot import BatchSummary
 from ..storage.base import BlobStore
-from .catalog import Catalog, SeqRange, is_covered
+from .catalog import Catalog
 from .chunk_build import ChunkBuilder, RawBatch
 from .chunker import (
     SpooledBatch,
-    decode_spool_payload,
     encode_spool_payload,
     encode_spool_payload_of_packed,
 )
-from .frame_prep import PreparedBatch
+from .frame_prep import FrameContext, PreparedBatch
 from .frame_worker import WorkerConfig
 from .frame_workers import FrameWorkers
-from .masking import MaskPolicy, mask_events
-from .reading import SessionEvents, decode_chunks, fetch_blobs
+from .reading import SessionEvents, SessionReader
 from .recovery import recover_spool
 from .spool import Spool
 from .state import PendingBatch, SessionState
@@ -46,11 +41,11 @@ TICK_SECONDS = 1.0
 FINISH_SWEEP_SECONDS = 30.0
 EVICT_AFTER_SECONDS = 60.0
 CONCURRENT_CUTS = 32
-# Larger batches are masked in a thread, where the walk holds the interpreter
-# lock in 5 ms slices instead of blocking the event loop for its whole length;
-# smaller ones (~1 ms for a 16 KB snapshot) are cheaper done at once.
-MASK_INLINE_BYTES = 256 * 1024
-DEFAULT_MASKING = MaskPolicy()
+# Without frame workers, larger frames are prepared in a thread, where the walk
+# holds the interpreter lock in 5 ms slices instead of blocking the event loop
+# for its whole length; smaller ones (~1 ms for a 16 KB snapshot) are cheaper
+# done at once.
+PREPARE_INLINE_BYTES = 256 * 1024
 
 
 def now_ms() -> int:
@@ -87,19 +82,17 @@ class Ingestor:
         self.ack_after_storage = settings.ack_mode == "storage"
         if settings.ack_mode not in ("spool", "storage"):
             raise ConfigError(f"REPLAY_ACK_MODE must be spool or storage: {settings.ack_mode!r}")
-        self._db = db
         self.spool = Spool(settings.spool_dir, settings.spool_segment_bytes)
+        self.reader = SessionReader(db, blobs, self.spool)
         self.sessions: dict[str, SessionState] = {}
         self._ticker: asyncio.Task[None] | None = None
         self._cuts: set[asyncio.Task[None]] = set()
-        self.event_limits = EventLimits(
-            max_tree_depth=settings.max_tree_depth,
-            max_string_length=settings.max_string_length,
-        )
-        # Decoding, validating and masking batches off the event loop (frame_prep).
+        # Decoding, validating and masking batches off the event loop (frame_prep),
+        # or here with REPLAY_INGEST_WORKERS=0 and for the HTTP fallback's batches.
         self.frames: FrameWorkers | None = None
         if settings.ingest_workers > 0:
             self.frames = FrameWorkers(settings.ingest_workers, worker_config(settings))
+        self.preparer = worker_config(settings).preparer()
         self._pending_total = 0
         # Cutting decodes and compresses a session's pending batches: bounding how
         # many run at once bounds memory when many recorders disconnect together.
@@ -161,43 +154,23 @@ class Ingestor:
         state.last_activity = time.monotonic()
         return state
 
-    async def accept(
-        self,
-        state: SessionState,
-        batch: Batch,
-        clock_offset_ms: int,
-        masking: MaskPolicy = DEFAULT_MASKING,
-        *,
-        frame: bytes | None = None,
-    ) -> int:
-        """Make the batch durable (unless it already is) and return the acked seq.
-        What the site's `masking` says must be masked is masked before anything is
-        stored or published, whatever the recorder sent. `frame` is the WebSocket
-        frame the batch came in: when masking changes nothing, the spool keeps it
-        as it is instead of encoding the events again."""
-        async with state.lock:
-            if self._is_resend(state, batch.seq):
-                return state.acked_seq
-            self._check_session_limits(state)
-            summary = validate_events(
-                batch.events,
-                now_ms=now_ms() - clock_offset_ms,
-                max_skew_ms=int(self.settings.max_clock_skew_seconds * 1000),
-                limits=self.event_limits,
-            )
-            large = frame is not None and len(frame) > MASK_INLINE_BYTES
-            masked = await self._mask(state, batch, masking, large)
-            spooled = SpooledBatch(state.site_id, state.sid, batch.seq, batch.page, batch.events)
-            payload = encode_spool_payload(spooled, None if masked else frame)
-            await self._keep(state, batch.seq, batch.page, summary, payload, batch.events)
-        self._cut_if_full(state)
-        return state.acked_seq
+    async def prepare_frame(self, frame: bytes, context: FrameContext) -> PreparedBatch | None:
+        """A recorder frame decoded, validated and masked (frame_prep): in a frame
+        worker, or here when there are none (a large frame in a thread, where the
+        walk holds the interpreter lock in slices instead of blocking the loop)."""
+        if self.frames is not None:
+            return await self.frames.prepare(frame, context)
+        if len(frame) > PREPARE_INLINE_BYTES:
+            return await asyncio.to_thread(self.preparer.prepare, frame, context)
+        return self.preparer.prepare(frame, context)
 
-    async def accept_prepared(
-        self, state: SessionState, prepared: PreparedBatch, frame: bytes
+    async def accept(
+        self, state: SessionState, prepared: PreparedBatch, frame: bytes | None
     ) -> int:
-        """accept() for a batch a frame worker has decoded, validated and masked
-        (with `frame`, the WebSocket frame it came in)."""
+        """Make a prepared batch durable (unless it already is) and return the
+        acked seq. What the site's settings say must be masked was masked when it
+        was prepared, whatever the recorder sent. `frame`: the WebSocket frame
+        that carried the batch alone, stored as it is when masking changed nothing."""
         async with state.lock:
             if self._is_resend(state, prepared.seq):
                 return state.acked_seq
@@ -207,15 +180,17 @@ class Ingestor:
             if prepared.summary is None:
                 # The worker skips only what the checks above refuse: a bug if reached.
                 raise RuntimeError(f"batch {prepared.seq} of {state.sid} was not prepared")
-            if prepared.events is not None:
+            if prepared.masked:
                 self.metrics.masked_values.inc(prepared.masked)
+            if prepared.events is not None:
                 payload = encode_spool_payload_of_packed(
                     state.site_id, state.sid, prepared.seq, prepared.page, prepared.events
                 )
             else:
+                assert frame is not None, "a batch prepared without its frame comes back packed"
                 spooled = SpooledBatch(state.site_id, state.sid, prepared.seq, prepared.page, [])
                 payload = encode_spool_payload(spooled, frame)
-            await self._keep(state, prepared.seq, prepared.page, prepared.summary, payload, None)
+            await self._keep(state, prepared.seq, prepared.page, prepared.summary, payload)
         self._cut_if_full(state)
         return state.acked_seq
 
@@ -230,17 +205,11 @@ class Ingestor:
         return False
 
     async def _keep(
-        self,
-        state: SessionState,
-        seq: int,
-        page: int,
-        summary: BatchSummary,
-        payload: bytes,
-        events: list[dict[str, Any]] | None,
+        self, state: SessionState, seq: int, page: int, summary: BatchSummary, payload: bytes
     ) -> None:
         """Make a checked batch durable (spool, or a chunk with ACK_MODE=storage),
-        mark it acked, publish it to live viewers. `events`: the batch's events
-        if at hand; without them the payload is published, decoded where watched."""
+        mark it acked, publish it to live viewers (as its payload: decoded only
+        where someone watches)."""
         if self.ack_after_storage:
             await self._store_now(state, seq, page, payload)
         else:
@@ -262,10 +231,7 @@ class Ingestor:
             )
         state.acked_seq = seq
         state.last_activity = time.monotonic()
-        if events is None:
-            await self.live.publish_batch(state.sid, seq, page, payload)
-        else:
-            await self.live.publish(LiveMessage(state.sid, seq, page, events))
+        await self.live.publish_batch(state.sid, seq, page, payload)
 
     def _cut_if_full(self, state: SessionState) -> None:
         if state.pending_bytes >= self.settings.chunk_max_bytes:
@@ -284,18 +250,6 @@ class Ingestor:
     def _count_stored(self, stored: StoredCut) -> None:
         self.metrics.chunks.inc(len(stored.chunks))
         self.metrics.chunk_bytes.inc(sum(len(c.data) for c in stored.chunks))
-
-    async def _mask(
-        self, state: SessionState, batch: Batch, masking: MaskPolicy, large: bool
-    ) -> int:
-        nodes = state.nodes.page(batch.page)
-        if large:
-            masked = await asyncio.to_thread(mask_events, batch.events, nodes, masking)
-        else:
-            masked = mask_events(batch.events, nodes, masking)
-        if masked:
-            self.metrics.masked_values.inc(masked)
-        return masked
 
     def _check_session_limits(self, state: SessionState) -> None:
         if state.stored_bytes >= self.settings.max_session_bytes:
@@ -398,6 +352,7 @@ class Ingestor:
 
     def _forget(self, sid: str) -> None:
         self.sessions.pop(sid, None)
+        self.preparer.forget(sid)
         if self.frames is not None:
             self.frames.forget(sid)
 
@@ -429,62 +384,11 @@ class Ingestor:
     ) -> SessionEvents:
         """A session's events, all pages in order: stored chunks, then the spool.
         A chunk whose blob is missing or cannot be decoded is skipped and reported."""
-        state = self.sessions.get(session_id)
-        # Holding the cut lock keeps a batch from moving spool -> chunk mid-read.
-        lock = state.cut_lock if state is not None else contextlib.nullcontext()
-        async with lock:
-            chunks = await self._chunk_rows(session_id, page, from_ms, to_ms)
-            blobs = await fetch_blobs(self.blobs, [c.blob_key for c in chunks])
-            stored = [(c.page, c.first_seq, c.last_seq) for c in chunks]
-            pending = await self._pending_events(session_id, site_id, page, stored)
-            seqs = [c.last_seq for c in chunks]
-            if state is not None and state.site_id == site_id:
-                seqs.extend(p.seq for p in state.pending)
-        pieces, missing = await decode_chunks(chunks, blobs)
-        for gap in missing:
-            log.warning("session %s: chunk %d skipped (%s)", session_id, gap.chunk, gap.reason)
-        pieces.extend(pending)
-        events = [(p, e) for p, evs in pieces for e in evs if _in_range(e, from_ms, to_ms)]
-        events.sort(key=lambda pe: (pe[0], _ts(pe[1])))
-        return SessionEvents([e for _, e in events], missing, max(seqs, default=-1))
-
-    async def _chunk_rows(
-        self, session_id: str, page: int | None, from_ms: int | None, to_ms: int | None
-    ) -> list[Chunk]:
-        query = select(Chunk).where(Chunk.session_id == session_id).order_by(Chunk.idx)
-        if page is not None:
-            query = query.where(Chunk.page == page)
-        if from_ms is not None:
-            query = query.where(Chunk.last_ts >= from_ms)
-        if to_ms is not None:
-            query = query.where(Chunk.first_ts <= to_ms)
-        async with self._db() as db:
-            return list(await db.scalars(query))
-
-    async def _pending_events(
-        self, session_id: str, site_id: int, page: int | None, stored: list[SeqRange]
-    ) -> list[tuple[int, list[dict[str, Any]]]]:
-        """Spooled batches, but not those another node has stored meanwhile."""
-        state = self.sessions.get(session_id)
-        if state is None or state.site_id != site_id:
-            return []
-        taken = [
-            p
-            for p in state.pending
-            if (page is None or p.page == page) and not is_covered(stored, p.page, p.seq)
-        ]
-        if not taken:
-            return []
-        payloads = await self.spool.read_many([p.record for p in taken])
-        batches = [decode_spool_payload(p) for p in payloads]
-        return [(b.page, b.events) for b in batches]
-
-
-def _ts(event: dict[str, Any]) -> float:
-    ts = event.get("timestamp", 0)
-    return float(ts) if isinstance(ts, int | float) else 0.0
-
-
-def _in_range(event: dict[str, Any], from_ms: int | None, to_ms: int | None) -> bool:
-    ts = _ts(event)
-    return (from_ms is None or ts >= from_ms) and (to_ms is None or ts <= to_ms)
+        return await self.reader.read(
+            self.sessions.get(session_id),
+            session_id=session_id,
+            site_id=site_id,
+            page=page,
+            from_ms=from_ms,
+            to_ms=to_ms,
+        )

@@ -1,17 +1,29 @@
-"""Reading stored chunks back for replay, tolerating damage: a chunk whose blob
-is missing or cannot be decoded is skipped and reported (`MissingChunk`), so a
-session still replays what it can and the player can say what is missing."""
+"""Reading a session back for replay: its stored chunks, then the batches this
+node still holds in the spool. Tolerates damage: a chunk whose blob is missing
+or cannot be decoded is skipped and reported (`MissingChunk`), so a session
+still replays what it can and the player can say what is missing."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
+
+from ..db.engine import SessionFactory
 from ..db.models import Chunk
 from ..errors import CorruptChunk, NotFound
 from ..storage.base import BlobStore
 from .chunk_format import decode_chunk
+from .chunk_rows import SeqRange, is_covered
+from .chunker import decode_spool_payload
+from .spool import Spool
+from .state import SessionState
+
+log = logging.getLogger(__name__)
 
 FETCH_CONCURRENCY = 8
 
@@ -94,3 +106,88 @@ async def decode_chunks(
             )
         )
     return pieces, missing
+
+
+class SessionReader:
+    """Reads sessions back on this node (the ingestor hands it the state of a
+    session it is receiving, whose newest batches are still in the spool)."""
+
+    def __init__(self, db: SessionFactory, blobs: BlobStore, spool: Spool) -> None:
+        self._db = db
+        self.blobs = blobs
+        self.spool = spool
+
+    async def read(
+        self,
+        state: SessionState | None,
+        *,
+        session_id: str,
+        site_id: int,
+        page: int | None = None,
+        from_ms: int | None = None,
+        to_ms: int | None = None,
+    ) -> SessionEvents:
+        """A session's events, all pages in order: stored chunks, then the spool.
+        A chunk whose blob is missing or cannot be decoded is skipped and reported.
+        `state`: the session's, if this node is receiving it."""
+        # Holding the cut lock keeps a batch from moving spool -> chunk mid-read.
+        lock = state.cut_lock if state is not None else contextlib.nullcontext()
+        async with lock:
+            chunks = await self._chunk_rows(session_id, page, from_ms, to_ms)
+            blobs = await fetch_blobs(self.blobs, [c.blob_key for c in chunks])
+            stored = [(c.page, c.first_seq, c.last_seq) for c in chunks]
+            pending = await self._pending_events(state, site_id, page, stored)
+            seqs = [c.last_seq for c in chunks]
+            if state is not None and state.site_id == site_id:
+                seqs.extend(p.seq for p in state.pending)
+        pieces, missing = await decode_chunks(chunks, blobs)
+        for gap in missing:
+            log.warning("session %s: chunk %d skipped (%s)", session_id, gap.chunk, gap.reason)
+        pieces.extend(pending)
+        events = [(p, e) for p, evs in pieces for e in evs if _in_range(e, from_ms, to_ms)]
+        events.sort(key=lambda pe: (pe[0], _ts(pe[1])))
+        return SessionEvents([e for _, e in events], missing, max(seqs, default=-1))
+
+    async def _chunk_rows(
+        self, session_id: str, page: int | None, from_ms: int | None, to_ms: int | None
+    ) -> list[Chunk]:
+        query = select(Chunk).where(Chunk.session_id == session_id).order_by(Chunk.idx)
+        if page is not None:
+            query = query.where(Chunk.page == page)
+        if from_ms is not None:
+            query = query.where(Chunk.last_ts >= from_ms)
+        if to_ms is not None:
+            query = query.where(Chunk.first_ts <= to_ms)
+        async with self._db() as db:
+            return list(await db.scalars(query))
+
+    async def _pending_events(
+        self,
+        state: SessionState | None,
+        site_id: int,
+        page: int | None,
+        stored: list[SeqRange],
+    ) -> list[tuple[int, list[dict[str, Any]]]]:
+        """Spooled batches, but not those another node has stored meanwhile."""
+        if state is None or state.site_id != site_id:
+            return []
+        taken = [
+            p
+            for p in state.pending
+            if (page is None or p.page == page) and not is_covered(stored, p.page, p.seq)
+        ]
+        if not taken:
+            return []
+        payloads = await self.spool.read_many([p.record for p in taken])
+        batches = [decode_spool_payload(p) for p in payloads]
+        return [(b.page, b.events) for b in batches]
+
+
+def _ts(event: dict[str, Any]) -> float:
+    ts = event.get("timestamp", 0)
+    return float(ts) if isinstance(ts, int | float) else 0.0
+
+
+def _in_range(event: dict[str, Any], from_ms: int | None, to_ms: int | None) -> bool:
+    ts = _ts(event)
+    return (from_ms is None or ts >= from_ms) and (to_ms is None or ts <= to_ms)

@@ -8,7 +8,6 @@ import time
 from dataclasses import dataclass, field
 
 from .insights import InsightCarry
-from .masking import SessionNodes
 from .spool import SpoolRecord
 
 
@@ -42,7 +41,6 @@ class SessionState:
     connections: int = 0
     said_bye: bool = False  # the last page left with `bye`; a new hello clears it
     insights: InsightCarry = field(default_factory=InsightCarry)
-    nodes: SessionNodes = field(default_factory=SessionNodes)  # for masking
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     cut_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 

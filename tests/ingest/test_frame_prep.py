@@ -31,7 +31,7 @@ from replay_server.ingest.frame_wire import (
     reply_message,
 )
 from replay_server.ingest.masking import MaskPolicy
-from replay_server.protocol import Limits
+from replay_server.protocol import Batch, Limits
 from replay_server.snapshot import BatchSummary, EventLimits
 from tests.rrweb_events import mouse_move, now_ms, page_events
 
@@ -164,6 +164,14 @@ def test_masking_remembers_a_sessions_fields_across_frames() -> None:
     prep.forget(SID)
     unknown = prep.prepare(batch_frame(2, [typing(t0 + 6)]), context(acked=1, mask_inputs=False))
     assert unknown is not None and unknown.masked == 1
+
+
+def test_a_batch_without_its_frame_comes_back_packed_even_unmasked() -> None:
+    events = [mouse_move(now_ms())]
+    batch = Batch(seq=0, page=0, events=events)
+    prepared = preparer().prepare_batch(batch, context())
+    assert prepared.masked == 0 and prepared.events is not None
+    assert msgpack.unpackb(prepared.events) == events
 
 
 def test_masking_state_of_the_least_recent_sessions_is_dropped() -> None:
