@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -9,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,3 +120,48 @@ def create_site_and_token(server: ServerProcess, origin: str) -> tuple[str, str]
     )
     token = json.loads(server.cli("create-token", "ops@acme.test", "--json"))["token"]
     return site["public_key"], token
+
+
+@contextlib.contextmanager
+def python_script(source: str, directory: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """Runs `source` in a new interpreter, from the repository root, its stdout
+    piped; killed (if still running) and reaped at the end."""
+    root = Path(__file__).resolve().parents[1]
+    script = directory / "script.py"
+    script.write_text(source)
+    process = subprocess.Popen(
+        [sys.executable, str(script)],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def survivors_of_a_killed_parent(
+    parent: subprocess.Popen[bytes], children: list[int], timeout: float = 10.0
+) -> list[int]:
+    """SIGKILL `parent` (no chance to clean up), then wait up to `timeout` for
+    `children` to go; return those still alive."""
+    parent.send_signal(signal.SIGKILL)
+    parent.wait(timeout=timeout)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(alive(c) for c in children):
+        time.sleep(0.1)
+    return [c for c in children if alive(c)]
+
+
+def alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "State:\tZ" not in status

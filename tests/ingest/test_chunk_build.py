@@ -3,11 +3,6 @@ the worker never outlives the server, even one killed with SIGKILL."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,9 +11,8 @@ from replay_server.ingest.chunk_build import ChunkBuilder, RawBatch
 from replay_server.ingest.chunk_format import decode_chunk
 from replay_server.ingest.chunker import SpooledBatch
 from replay_server.ingest.insights import InsightCarry
+from tests.procs import python_script, survivors_of_a_killed_parent
 from tests.rrweb_events import mouse_move, now_ms, page_events
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def click(ts: int) -> dict[str, object]:
@@ -66,37 +60,10 @@ if __name__ == "__main__":
 
 
 def test_the_worker_exits_when_the_server_is_killed(tmp_path: Path) -> None:
-    script = tmp_path / "parent.py"
-    script.write_text(PARENT)
-    parent = subprocess.Popen(
-        [sys.executable, str(script)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    try:
+    with python_script(PARENT, tmp_path) as parent:
         assert parent.stdout is not None
         assert parent.stdout.readline().strip() == b"built"
         children = Path(f"/proc/{parent.pid}/task/{parent.pid}/children").read_text().split()
         workers = [int(c) for c in children]
         assert workers, "the build ran in a worker process"
-        parent.send_signal(signal.SIGKILL)
-        parent.wait(timeout=10)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and any(_alive(w) for w in workers):
-            time.sleep(0.1)
-        assert not any(_alive(w) for w in workers)
-    finally:
-        if parent.poll() is None:
-            parent.kill()
-        parent.wait()
-        if parent.stdout is not None:
-            parent.stdout.close()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return False
-    return "State:\tZ" not in status
+        assert survivors_of_a_killed_parent(parent, workers) == []

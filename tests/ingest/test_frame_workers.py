@@ -8,9 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import msgpack
@@ -23,11 +20,10 @@ from replay_server.ingest.frame_worker import WorkerConfig
 from replay_server.ingest.frame_workers import FIRST_RETRY_SECONDS, FrameWorkers, WorkerLost
 from replay_server.ingest.masking import MaskPolicy
 from tests.ingest.conftest import IngestServer, Recorder
-from tests.ingest.test_chunk_build import _alive
 from tests.ingest.test_frame_prep import SID, batch_frame, form_page, typing
+from tests.procs import alive, python_script, survivors_of_a_killed_parent
 from tests.rrweb_events import mouse_move, now_ms
 
-ROOT = Path(__file__).resolve().parents[2]
 CONFIG = WorkerConfig(
     max_frame_bytes=4 * 1024 * 1024,
     max_batch_bytes=16 * 1024 * 1024,
@@ -113,7 +109,7 @@ async def test_a_killed_worker_fails_what_it_held_and_is_replaced() -> None:
         assert new_pid != pid
     finally:
         await workers.close()
-    assert not _alive(new_pid)
+    assert not alive(new_pid)
 
 
 async def test_a_recorder_whose_frame_was_lost_with_a_worker_resends_it_once(
@@ -166,30 +162,11 @@ asyncio.run(main())
 
 
 def test_workers_exit_when_the_server_is_killed(tmp_path: Path) -> None:
-    script = tmp_path / "parent.py"
-    script.write_text(PARENT)
-    parent = subprocess.Popen(
-        [sys.executable, str(script)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    try:
+    with python_script(PARENT, tmp_path) as parent:
         assert parent.stdout is not None
         workers = [int(pid) for pid in parent.stdout.readline().split()]
-        assert len(workers) == 2 and all(_alive(w) for w in workers)
-        parent.send_signal(signal.SIGKILL)
-        parent.wait(timeout=10)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and any(_alive(w) for w in workers):
-            time.sleep(0.1)
-        assert not any(_alive(w) for w in workers)
-    finally:
-        if parent.poll() is None:
-            parent.kill()
-        parent.wait()
-        if parent.stdout is not None:
-            parent.stdout.close()
+        assert len(workers) == 2 and all(alive(w) for w in workers)
+        assert survivors_of_a_killed_parent(parent, workers) == []
 
 
 class _Unreadable(WorkerConfig):
