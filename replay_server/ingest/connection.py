@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..errors import InvalidMessage, TooLarge
+from ..errors import InvalidMessage
 from ..protocol import Batch, Bye, Hello, Limits, ack, parse_message, unpack_frame, welcome
 from .frame_prep import FrameContext
 from .ingestor import Ingestor
@@ -54,8 +54,6 @@ class RecorderConnection:
 
     async def handle_frame(self, frame: bytes) -> list[dict[str, Any]]:
         self.charge()
-        if len(frame) > self.limits.max_frame_bytes:
-            raise TooLarge("frame too large", code="frame_too_large")
         prepared = await self._ingestor.prepare_frame(frame, self._frame_context())
         if prepared is not None:
             state = self._batch_state(prepared.page)

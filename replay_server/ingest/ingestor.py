@@ -89,10 +89,11 @@ class Ingestor:
         self._cuts: set[asyncio.Task[None]] = set()
         # Decoding, validating and masking batches off the event loop (frame_prep),
         # or here with REPLAY_INGEST_WORKERS=0 and for the HTTP fallback's batches.
+        limits = worker_config(settings)
         self.frames: FrameWorkers | None = None
         if settings.ingest_workers > 0:
-            self.frames = FrameWorkers(settings.ingest_workers, worker_config(settings))
-        self.preparer = worker_config(settings).preparer()
+            self.frames = FrameWorkers(settings.ingest_workers, limits)
+        self.preparer = limits.preparer()
         self._pending_total = 0
         # Cutting decodes and compresses a session's pending batches: bounding how
         # many run at once bounds memory when many recorders disconnect together.
