@@ -28,6 +28,24 @@ SERVER_ERROR_CLOSE = 1011
 SERVICE_RESTART_CLOSE = 1012
 
 
+class RecorderSocket(web.WebSocketResponse):
+    """A recorder's WebSocket. A frame over REPLAY_MAX_FRAME_BYTES is refused by
+    aiohttp from its header, before its payload is read, and aiohttp closes the
+    socket itself with 1009; the protocol answers it like any other over-limit
+    message instead (an `error` frame, then 4413), so the recorder drops that
+    batch rather than resending it forever."""
+
+    async def close(
+        self, *, code: int = WSCloseCode.OK, message: bytes = b"", drain: bool = True
+    ) -> bool:
+        if code == WSCloseCode.MESSAGE_TOO_BIG and not self.closed:
+            refusal = TooLarge("frame too large", code="frame_too_large")
+            with contextlib.suppress(ConnectionResetError, RuntimeError):
+                await self.send_bytes(pack(error(refusal.code, refusal.message)))
+            code, message = refusal.ws_close_code, refusal.code.encode()
+        return await super().close(code=code, message=message, drain=drain)
+
+
 def ingest_limits(request: web.Request) -> Limits:
     s = request.app[keys.SETTINGS]
     return Limits(s.max_frame_bytes, s.max_batch_bytes, s.max_events_per_batch)
@@ -35,7 +53,7 @@ def ingest_limits(request: web.Request) -> Limits:
 
 async def recorder_ws(request: web.Request) -> web.WebSocketResponse:
     settings = request.app[keys.SETTINGS]
-    ws = web.WebSocketResponse(
+    ws = RecorderSocket(
         heartbeat=settings.ws_heartbeat_seconds,
         max_msg_size=settings.max_frame_bytes,
         compress=False,

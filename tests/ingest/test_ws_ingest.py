@@ -215,6 +215,34 @@ async def test_session_of_another_site_is_refused(
     assert reply["code"] == "session_site_mismatch"
 
 
+@pytest.mark.parametrize("ingest_workers", [0, 1], ids=["in-process", "frame-worker"])
+async def test_a_frame_over_the_limit_is_refused_and_keeps_what_was_acked(
+    tmp_path: Path,
+    aiohttp_server: Callable[..., Awaitable[TestServer]],
+    database_url: str,
+    ingest_workers: int,
+) -> None:
+    server = await start_ingest_server(
+        tmp_path / "data",
+        aiohttp_server,
+        database_url=database_url,
+        ingest_workers=ingest_workers,
+        max_frame_bytes=64 * 1024,
+    )
+    rec = Recorder(server.ws_url, server.site_key)
+    await rec.connect()
+    t = now_ms()
+    await rec.batch(0, page_events(t))
+    assert await rec.recv() == {"t": "ack", "seq": 0}
+    await rec.batch(1, [mouse_move(t + 1)] * 2000)  # ~100 KB
+    reply = await rec.recv()
+    assert (reply["t"], reply["code"]) == ("error", "frame_too_large")
+    with pytest.raises(ConnectionClosed) as closed:
+        await rec.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4413
+    assert len(await server.events(rec.sid)) == len(page_events(t))
+
+
 @BOTH_FRAME_PATHS
 async def test_invalid_batch_keeps_what_was_acked(ingest: IngestServer, recorder: Recorder) -> None:
     await recorder.connect()
