@@ -14,6 +14,7 @@ import msgpack
 import ormsgpack
 
 from .errors import InvalidMessage, TooLarge
+from .text import clean_text
 
 PROTOCOL_VERSION = 1
 SITE_KEY_RE = re.compile(r"^pk_[A-Za-z0-9_-]{16,60}$")
@@ -209,7 +210,7 @@ def _int(value: object, name: str, low: int, high: int) -> int:
 def _str(value: object, name: str, max_len: int) -> str:
     if not isinstance(value, str):
         raise InvalidMessage(f"hello.{name} must be a string")
-    return value[:max_len]
+    return clean_text(value, max_len)  # stored: no lone surrogates, NULs or controls
 
 
 def _url(value: object, name: str, *, required: bool) -> str:

@@ -133,3 +133,41 @@ def test_http_body_json_and_msgpack() -> None:
 def test_random_frames_only_raise_protocol_errors(frame: bytes) -> None:
     with contextlib.suppress(ReplayError):
         parse_message(unpack_frame(frame, LIMITS), LIMITS)
+
+
+def test_hello_strings_are_cleaned_for_storage() -> None:
+    # The JSON fallback decodes "\ud800" to a lone surrogate, which no database
+    # can store; PostgreSQL refuses NUL. Both are cleaned, not refused.
+    body = (
+        b'{"hello": {"t": "hello", "v": 1, "site": "pk_' + b"a" * 32 + b'", '
+        b'"sid": "' + str(uuid.uuid4()).encode() + b'", "vid": "' + str(uuid.uuid4()).encode()
+        + b'", "page": 0, "url": "https://shop.test/\\ud800?q=\\u0000x", '
+        b'"referrer": "https://ref.test/\\udcff", "title": "Cart \\ud83d\\ude00\\u0000\\ud800", '
+        b'"lang": "en\\u0007", "tz": "UTC\\n", "clock": 1}}'
+    )  # fmt: skip
+    parsed = parse_message(decode_http_body(body, "text/plain", LIMITS)["hello"], LIMITS)
+    assert isinstance(parsed, Hello)
+    assert parsed.url == "https://shop.test/\ufffd?q=x"
+    assert parsed.referrer == "https://ref.test/\ufffd"
+    assert parsed.title == "Cart \U0001f600\ufffd"
+    assert (parsed.lang, parsed.tz) == ("en", "UTC ")
+
+
+@given(
+    st.text(max_size=60),
+    st.text(st.characters(codec=None, exclude_categories=()), max_size=60),
+)
+def test_any_hello_string_is_storable(title: str, path: str) -> None:
+    parsed = decode_message_json(hello(title=title, url="https://shop.test/" + path))
+    assert isinstance(parsed, Hello)
+    for value in (parsed.title, parsed.url, parsed.referrer, parsed.lang, parsed.tz):
+        value.encode("utf-8")
+        assert "\x00" not in value
+
+
+def decode_message_json(msg: dict[str, Any]) -> object:
+    import json
+
+    # ensure_ascii escapes lone surrogates as \udXXX, as a hostile client would send them
+    body = json.dumps({"hello": msg}).encode()
+    return parse_message(decode_http_body(body, "text/plain", LIMITS)["hello"], LIMITS)
