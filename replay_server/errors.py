@@ -78,3 +78,13 @@ class StorageError(ReplayError):
     code = "storage_error"
     http_status = 503
     ws_close_code = 1011
+
+
+class Unavailable(ReplayError):
+    """This node cannot make data durable right now (disk full or failing).
+    Retryable: 1013 (Try Again Later) tells a recorder to reconnect with backoff
+    and resend what was not acked."""
+
+    code = "storage_unavailable"
+    http_status = 503
+    ws_close_code = 1013
