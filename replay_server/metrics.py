@@ -46,6 +46,18 @@ class Metrics:
         self.spool_segments = Gauge(
             "replay_spool_segments", "Spool segment files in use", registry=r
         )
+        self.spool_write_failures = Counter(
+            "replay_spool_write_failures",
+            "Batches refused with storage_unavailable (1013/503) because the spool "
+            "could not write them: disk full or failing",
+            registry=r,
+        )
+        self.quarantined_batches = Counter(
+            "replay_quarantined_batches",
+            "Acked batches that could not be chunked, kept aside in the session's "
+            "storage prefix and reported as missing",
+            registry=r,
+        )
         self.masked_values = Counter(
             "replay_ingest_masked_values",
             "Input values (and, for sites masking all text, texts) the server masked "

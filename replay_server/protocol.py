@@ -13,6 +13,7 @@ from typing import Any
 import msgpack
 import ormsgpack
 
+from .bounds import decode_bounded, has_json_surrogate_escape, repair_surrogates
 from .errors import InvalidMessage, TooLarge
 from .text import clean_text
 
@@ -55,6 +56,9 @@ class Batch:
     seq: int
     page: int
     events: list[dict[str, Any]]
+    # Size of the events as msgpack once decompressed (the frame's size when
+    # they came uncompressed; 0 when unknown, e.g. from JSON).
+    raw_bytes: int = 0
 
 
 @dataclass(frozen=True)
@@ -65,18 +69,24 @@ class Bye:
 Message = Hello | Batch | Bye
 
 
+# Containers plus values of one decoded batch (bounds.check_events); a real
+# recorder's batches hold a few thousand, a 10,000-node page's snapshot ~100,000.
+DEFAULT_MAX_ITEMS = 500_000
+
+
 @dataclass(frozen=True)
 class Limits:
     max_frame_bytes: int
     max_batch_bytes: int
     max_events_per_batch: int
+    max_items: int = DEFAULT_MAX_ITEMS
 
 
 def unpack_frame(data: bytes, limits: Limits) -> dict[str, Any]:
     if len(data) > limits.max_frame_bytes:
         raise TooLarge("frame too large", code="frame_too_large")
     try:
-        value = decode_msgpack(data)
+        value = decode_bounded(data, limits.max_items)
     except _MSGPACK_ERRORS as e:
         raise InvalidMessage(f"frame is not valid msgpack: {e}", code="bad_msgpack") from e
     if not isinstance(value, dict):
@@ -120,8 +130,9 @@ def parse_hello(raw: dict[str, Any]) -> Hello:
 def parse_batch(raw: dict[str, Any], limits: Limits) -> Batch:
     seq = _int(raw.get("seq"), "seq", 0, 2**53)
     page = _int(raw.get("page"), "page", 0, MAX_PAGE)
+    raw_bytes = 0
     if "gz" in raw:
-        events = _inflate_events(raw["gz"], limits)
+        events, raw_bytes = _inflate_events(raw["gz"], limits)
     else:
         events = raw.get("events")
     if not isinstance(events, list):
@@ -131,15 +142,15 @@ def parse_batch(raw: dict[str, Any], limits: Limits) -> Batch:
             f"batch holds {len(events)} events, over {limits.max_events_per_batch}",
             code="batch_too_large",
         )
-    return Batch(seq=seq, page=page, events=events)
+    return Batch(seq=seq, page=page, events=events, raw_bytes=raw_bytes)
 
 
-def _inflate_events(blob: object, limits: Limits) -> object:
+def _inflate_events(blob: object, limits: Limits) -> tuple[object, int]:
     if not isinstance(blob, bytes):
         raise InvalidMessage("batch.gz must be binary")
     raw = gunzip_bounded(blob, limits.max_batch_bytes)
     try:
-        return decode_msgpack(raw)
+        return decode_bounded(raw, limits.max_items), len(raw)
     except _MSGPACK_ERRORS as e:
         raise InvalidMessage(f"batch.gz does not hold msgpack: {e}", code="bad_msgpack") from e
 
@@ -157,22 +168,44 @@ def gunzip_bounded(blob: bytes, max_bytes: int) -> bytes:
 
 
 def decode_http_body(body: bytes, content_type: str, limits: Limits) -> dict[str, Any]:
-    """POST /ingest/batch bodies: msgpack, or JSON (sendBeacon sends text/plain)."""
+    """POST /ingest/batch bodies: msgpack, or JSON (sendBeacon sends text/plain).
+    Both are bounded like frames: at most `limits.max_items` items once decoded."""
     if content_type == "application/msgpack":
         try:
-            value = decode_msgpack(body)
+            value = decode_bounded(body, limits.max_items)
         except _MSGPACK_ERRORS as e:
             raise InvalidMessage(f"body is not valid msgpack: {e}", code="bad_msgpack") from e
     else:
         if body[:2] == b"\x1f\x8b":
             body = gunzip_bounded(body, limits.max_batch_bytes)
-        try:
-            value = json.loads(body)
-        except (ValueError, UnicodeDecodeError, RecursionError) as e:
-            raise InvalidMessage(f"body is not valid JSON: {e}", code="bad_json") from e
+        value = _decode_json(body, limits.max_items)
     if not isinstance(value, dict):
         raise InvalidMessage("body must be a map")
     return value
+
+
+def _decode_json(body: bytes, max_items: int) -> Any:
+    """JSON has no decoder that counts as it builds. A container of n entries
+    has n - 1 commas, so commas plus twice the brackets and braces bound the
+    items (bounds.check_events' count) json.loads can build; strings holding
+    those characters only make the bound stricter."""
+    containers = body.count(b"[") + body.count(b"{")
+    upper_bound = body.count(b",") + 2 * containers + 1
+    if upper_bound > max_items:
+        raise TooLarge(
+            f"body may hold more than {max_items} values once decoded", code="batch_too_large"
+        )
+    try:
+        value = json.loads(body, parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
+        raise InvalidMessage(f"body is not valid JSON: {e}", code="bad_json") from e
+    if has_json_surrogate_escape(body):
+        value = repair_surrogates(value)
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def pack(message: dict[str, Any]) -> bytes:

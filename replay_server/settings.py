@@ -117,7 +117,17 @@ class Settings:
     max_batch_bytes: int = setting(16 * 1024 * 1024, "Largest batch after decompression.")
     max_events_per_batch: int = setting(10_000, "Most rrweb events accepted in one batch.")
     max_tree_depth: int = setting(
-        1000, "Deepest node nesting accepted in a snapshot or added subtree."
+        245,
+        "Deepest node nesting accepted in a snapshot or added subtree (the document is "
+        "level 0, <body> level 2). Whatever it says, events nested more than 500 levels "
+        "deep are refused (each node level costs two: its map and its childNodes): "
+        "deeper data could not be stored and read back by every stage.",
+    )
+    max_items_per_batch: int = setting(
+        500_000,
+        "Most containers plus values in one batch once decoded (a 10,000-node page's "
+        "snapshot holds about 100,000). Decoding stops at this count, so a small frame "
+        "that inflates to millions of empty maps costs little.",
     )
     max_string_length: int = setting(
         1024 * 1024, "Longest text or attribute value (characters) accepted in an event."

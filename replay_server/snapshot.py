@@ -118,6 +118,7 @@ class BatchSummary:
     first_ts: int
     last_ts: int
     has_full_snapshot: bool
+    raw_bytes: int = 0  # the events as msgpack, decompressed (set by the ingest path)
 
 
 def validate_events(

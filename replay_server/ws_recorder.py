@@ -48,7 +48,9 @@ class RecorderSocket(web.WebSocketResponse):
 
 def ingest_limits(request: web.Request) -> Limits:
     s = request.app[keys.SETTINGS]
-    return Limits(s.max_frame_bytes, s.max_batch_bytes, s.max_events_per_batch)
+    return Limits(
+        s.max_frame_bytes, s.max_batch_bytes, s.max_events_per_batch, s.max_items_per_batch
+    )
 
 
 async def recorder_ws(request: web.Request) -> web.WebSocketResponse:

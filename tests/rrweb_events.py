@@ -91,3 +91,22 @@ def mouse_move(ts: int, x: int = 10, y: int = 20) -> dict[str, Any]:
         "timestamp": ts,
         "data": {"source": 1, "positions": [{"x": x, "y": y, "id": 4, "timeOffset": 0}]},
     }
+
+
+def deep_page_events(start_ms: int, depth: int) -> list[dict[str, Any]]:
+    """Meta + FullSnapshot of a page whose <body> holds `depth` nested <div>s
+    (ordinary deep markup: component frameworks nest a hundred levels and more)."""
+    innermost: dict[str, Any] = {"type": 3, "id": 10 + depth, "textContent": "deep"}
+    node = innermost
+    for level in range(depth, 0, -1):
+        node = {
+            "type": 2,
+            "id": 9 + level,
+            "tagName": "div",
+            "attributes": {"class": f"level-{level}"},
+            "childNodes": [node],
+        }
+    events = page_events(start_ms, items=0)
+    body = events[1]["data"]["node"]["childNodes"][1]["childNodes"][0]
+    body["childNodes"] = [node]
+    return events

@@ -19,7 +19,7 @@ import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .chunker import (
     BuiltChunk,
@@ -36,17 +36,25 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class RawBatch:
     """An accepted batch as the spool holds it: its payload is
-    chunker.encode_spool_payload's; the rest repeats what it says."""
+    chunker.encode_spool_payload's; the rest repeats what it says (its time
+    span where the ingest path knows it: 0 when not)."""
 
     site_id: int
     sid: str
     seq: int
     page: int
     payload: bytes
+    first_ts: int = 0
+    last_ts: int = 0
 
     @classmethod
     def of(cls, batch: SpooledBatch) -> RawBatch:
         return cls(batch.site_id, batch.sid, batch.seq, batch.page, encode_spool_payload(batch))
+
+
+class BuildFailed(Exception):
+    """Building chunks of these batches failed: a record that cannot be
+    chunked, or the worker process died while building them."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,22 @@ class BuiltCut:
     chunks: list[BuiltChunk]
     insights: ChunkInsights
     carry: InsightCarry  # the carry after these batches
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """A cut built around records that could not be chunked (`quarantined`:
+    their rows, each holding the record as it is; `failure`: why)."""
+
+    chunks: list[BuiltChunk]
+    insights: ChunkInsights
+    carry: InsightCarry
+    quarantined: list[BuiltChunk] = field(default_factory=list)
+    failure: str = ""
+
+    @classmethod
+    def of(cls, cut: BuiltCut) -> BuildResult:
+        return cls(cut.chunks, cut.insights, cut.carry)
 
 
 def build_cut(payloads: list[bytes], carry: InsightCarry) -> BuiltCut:
@@ -76,19 +100,25 @@ class ChunkBuilder:
         payloads = [b.payload for b in batches]
         if self._workers <= 0:
             # A copy of the carry, as a worker process would get.
-            return await asyncio.to_thread(build_cut, payloads, copy.deepcopy(carry))
+            try:
+                return await asyncio.to_thread(build_cut, payloads, copy.deepcopy(carry))
+            except Exception as e:
+                raise BuildFailed(f"{type(e).__name__}: {e}") from e
         pool = self._pool_now()
         try:
             return await asyncio.get_running_loop().run_in_executor(
                 pool, build_cut, payloads, carry
             )
-        except BrokenProcessPool:
+        except BrokenProcessPool as e:
             # A worker died (killed, out of memory): the next build starts a new pool.
             log.error("chunk worker process died; starting a new one")
             if self._pool is pool:
                 self._pool = None
                 pool.shutdown(wait=False, cancel_futures=True)
-            raise
+            raise BuildFailed("the chunk worker died") from e
+        except Exception as e:
+            # Raised by build_cut itself: something in these records.
+            raise BuildFailed(f"{type(e).__name__}: {e}") from e
 
     def _pool_now(self) -> ProcessPoolExecutor:
         if self._pool is None:

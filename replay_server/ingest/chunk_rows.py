@@ -196,11 +196,14 @@ def _add_totals(totals: dict[str, Any], r: ChunkRecord) -> None:
     totals["event_count"] += sum(c.event_count for c in chunks)
     totals["raw_bytes"] += sum(c.raw_bytes for c in chunks)
     totals["stored_bytes"] += sum(len(c.data) for c in chunks)
-    first = min(c.first_ts for c in chunks)
-    last = max(c.last_ts for c in chunks)
-    totals["first_event_ms"] = min(totals["first_event_ms"] or first, first)
-    totals["last_event_ms"] = max(totals["last_event_ms"] or last, last)
-    totals["duration_ms"] = totals["last_event_ms"] - totals["first_event_ms"]
+    # A quarantined batch whose time span is unknown (0) spans nothing.
+    timed = [c for c in chunks if c.last_ts > 0]
+    if timed:
+        first = min(c.first_ts for c in timed)
+        last = max(c.last_ts for c in timed)
+        totals["first_event_ms"] = min(totals["first_event_ms"] or first, first)
+        totals["last_event_ms"] = max(totals["last_event_ms"] or last, last)
+        totals["duration_ms"] = totals["last_event_ms"] - totals["first_event_ms"]
     totals["last_seen_ms"] = r.now_ms
     if r.insights is not None:
         for column, name in INSIGHTS.items():

@@ -11,12 +11,13 @@ import msgpack
 
 from ..protocol import Limits, decode_msgpack, parse_batch, unpack_frame
 from ..snapshot import EventType
-from .chunk_format import FORMAT_VERSION, encode_chunk
+from .chunk_format import FORMAT_VERSION, QUARANTINED, encode_chunk
 
 _FULL_SNAPSHOT = int(EventType.FULL_SNAPSHOT)
 # A spooled frame was checked against the configured limits when it arrived.
 TRUSTED_BATCH_BYTES = 1 << 31
 TRUSTED_BATCH_EVENTS = 1 << 31
+TRUSTED_BATCH_ITEMS = 1 << 31
 
 
 @dataclass(frozen=True)
@@ -79,10 +80,26 @@ def decode_spool_payload(payload: bytes) -> SpooledBatch:
     return SpooledBatch(value["site"], value["sid"], value["seq"], value["page"], events)
 
 
+def spool_header(payload: bytes) -> tuple[int, str, int, int]:
+    """(site id, sid, seq, page) of a spool record, without decoding the
+    events of a frame record (recovery reads them in the chunk worker)."""
+    value = decode_msgpack(payload)
+    site, sid, seq, page = value["site"], value["sid"], value["seq"], value["page"]
+    if not (type(site) is int and type(sid) is str and type(seq) is int and type(page) is int):
+        raise ValueError("spool record header has the wrong types")
+    return site, sid, seq, page
+
+
 def _frame_events(frame: bytes) -> list[dict[str, Any]]:
     """The events of a frame the ingest path accepted (so valid, within its limits)."""
-    limits = Limits(len(frame), TRUSTED_BATCH_BYTES, TRUSTED_BATCH_EVENTS)
+    limits = Limits(len(frame), TRUSTED_BATCH_BYTES, TRUSTED_BATCH_EVENTS, TRUSTED_BATCH_ITEMS)
     return parse_batch(unpack_frame(frame, limits), limits).events
+
+
+def quarantine_key(site_id: int, sid: str, seq: int, page: int) -> str:
+    """Where a batch that cannot be chunked is kept as its raw spool record:
+    under the session's prefix, so deleting the session deletes it too."""
+    return f"s/{site_id}/{sid}/{seq:012d}-p{page}-{secrets.token_hex(4)}.quarantined"
 
 
 def blob_key(site_id: int, sid: str, first_seq: int, page: int) -> str:
@@ -90,6 +107,25 @@ def blob_key(site_id: int, sid: str, first_seq: int, page: int) -> str:
     per write (a random suffix): two nodes storing the same seqs never overwrite
     each other's blob; the loser of the race deletes its own."""
     return f"s/{site_id}/{sid}/{first_seq:012d}-p{page}-{secrets.token_hex(4)}.rsc"
+
+
+def quarantined_chunk(
+    site_id: int, sid: str, seq: int, page: int, payload: bytes, first_ts: int, last_ts: int
+) -> BuiltChunk:
+    """The row of a batch kept as it is (QUARANTINED): it reads back as missing."""
+    return BuiltChunk(
+        page=page,
+        blob_key=quarantine_key(site_id, sid, seq, page),
+        data=payload,
+        format_version=QUARANTINED,
+        raw_bytes=0,
+        first_seq=seq,
+        last_seq=seq,
+        first_ts=first_ts,
+        last_ts=last_ts,
+        event_count=0,
+        has_full_snapshot=False,
+    )
 
 
 def build_chunks(batches: list[SpooledBatch]) -> list[BuiltChunk]:

@@ -14,12 +14,12 @@ its events say).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-import ormsgpack
-
+from ..bounds import StructureLimits, check_events, pack
 from ..errors import ReplayError
 from ..protocol import Batch, Limits, parse_message, unpack_frame
 from ..snapshot import BatchSummary, EventLimits, validate_events
@@ -70,6 +70,7 @@ class FramePreparer:
         max_sessions: int = MAX_SESSIONS,
     ) -> None:
         self._limits = limits
+        self._structure = StructureLimits(limits.max_items)
         self._event_limits = event_limits
         self._max_skew_ms = max_skew_ms
         self._max_sessions = max_sessions
@@ -82,17 +83,20 @@ class FramePreparer:
         message = parse_message(unpack_frame(frame, self._limits), self._limits)
         if not isinstance(message, Batch):
             return None
-        return self.prepare_batch(message, context, frame_kept=True)
+        return self.prepare_batch(message, context, frame_bytes=len(frame))
 
     def prepare_batch(
-        self, batch: Batch, context: FrameContext, *, frame_kept: bool = False
+        self, batch: Batch, context: FrameContext, *, frame_bytes: int = 0
     ) -> PreparedBatch:
-        """`frame_kept`: the frame that carried the batch alone is stored as it
-        is unless masking rewrites something (else the events come back packed)."""
+        """`frame_bytes`: the size of the frame that carried the batch alone,
+        which is stored as it is unless masking rewrites something (0: no such
+        frame; the events come back packed)."""
         seq, page = batch.seq, batch.page
         if context.sid is None or seq <= context.acked_seq or page > context.hello_page:
             return PreparedBatch(seq, page)
         try:
+            # Bounds first: what every later stage (chunks, JSON, live) can carry.
+            check_events(batch.events, self._structure)
             summary = validate_events(
                 batch.events,
                 now_ms=int(time.time() * 1000) - context.clock_offset_ms,
@@ -103,7 +107,10 @@ class FramePreparer:
             return PreparedBatch(seq, page, problem=e)
         nodes = self.session_nodes(context.sid).page(page)
         masked = mask_events(batch.events, nodes, context.masking)
-        events = ormsgpack.packb(batch.events) if masked or not frame_kept else None
+        events = pack(batch.events) if masked or not frame_bytes else None
+        # What the session's limits and chunk cuts count: decoded, not wire, bytes.
+        raw_bytes = len(events) if events is not None else batch.raw_bytes or frame_bytes
+        summary = dataclasses.replace(summary, raw_bytes=raw_bytes)
         return PreparedBatch(seq, page, summary, None, masked, events)
 
     def session_nodes(self, sid: str) -> SessionNodes:

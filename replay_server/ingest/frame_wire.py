@@ -102,6 +102,7 @@ def reply_message(request_id: int, reply: Reply) -> bytes:
                 summary.first_ts,
                 summary.last_ts,
                 summary.has_full_snapshot,
+                summary.raw_bytes,
             ],
             None if reply.problem is None else _error_fields(reply.problem),
             reply.masked,

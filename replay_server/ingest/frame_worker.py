@@ -40,6 +40,7 @@ class WorkerConfig:
     max_tree_depth: int
     max_string_length: int
     max_skew_ms: int
+    max_items: int
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__)
@@ -50,7 +51,12 @@ class WorkerConfig:
 
     def preparer(self) -> FramePreparer:
         return FramePreparer(
-            Limits(self.max_frame_bytes, self.max_batch_bytes, self.max_events_per_batch),
+            Limits(
+                self.max_frame_bytes,
+                self.max_batch_bytes,
+                self.max_events_per_batch,
+                self.max_items,
+            ),
             EventLimits(
                 max_tree_depth=self.max_tree_depth, max_string_length=self.max_string_length
             ),

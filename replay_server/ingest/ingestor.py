@@ -8,10 +8,11 @@ import asyncio
 import contextlib
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 from ..db.engine import SessionFactory
-from ..errors import ConfigError, InvalidMessage, TooLarge
+from ..errors import ConfigError, InvalidMessage, TooLarge, Unavailable
 from ..live import LiveBroker
 from ..metrics import Metrics
 from ..protocol import Hello
@@ -60,6 +61,7 @@ def worker_config(settings: Settings) -> WorkerConfig:
         max_tree_depth=settings.max_tree_depth,
         max_string_length=settings.max_string_length,
         max_skew_ms=int(settings.max_clock_skew_seconds * 1000),
+        max_items=settings.max_items_per_batch,
     )
 
 
@@ -100,13 +102,14 @@ class Ingestor:
         self._cut_slots = asyncio.Semaphore(CONCURRENT_CUTS)
         self._drained = asyncio.Event()
         self._drained.set()
+        self._unrecovered: list[Path] = []  # leftover segments recovery must try again
 
     # -- life cycle ---------------------------------------------------------
 
     async def start(self) -> None:
         leftovers = self.spool.leftover_segments()
         if leftovers:
-            await recover_spool(leftovers, self.writer)
+            await self._recover(leftovers)
         await self.spool.open()
         self._ticker = asyncio.create_task(self._tick_loop(), name="ingest-ticker")
 
@@ -129,6 +132,13 @@ class Ingestor:
         await self.builder.close()
         if self.frames is not None:
             await self.frames.close()
+
+    async def _recover(self, segments: list[Path]) -> None:
+        """Leftover segments of an earlier run; what cannot be stored now (the
+        store or database is down) is tried again by the ticker."""
+        result = await recover_spool(segments, self.writer)
+        self.metrics.quarantined_batches.inc(result.quarantined)
+        self._unrecovered = result.kept
 
     # -- recording ------------------------------------------------------------
 
@@ -215,9 +225,14 @@ class Ingestor:
             await self._store_now(state, seq, page, payload)
         else:
             await self._wait_for_room()
-            record = await self.spool.append(payload)
+            try:
+                record = await self.spool.append(payload)
+            except Unavailable:
+                self.metrics.spool_write_failures.inc()  # disk full or failing: not acked
+                raise
             self._pending_total += record.length
-            state.stored_bytes += record.length
+            # The session's size limit counts decoded bytes (docs), not wire bytes.
+            state.stored_bytes += summary.raw_bytes or record.length
             self.metrics.batches.labels("stored").inc()
             state.add_pending(
                 PendingBatch(
@@ -228,6 +243,7 @@ class Ingestor:
                     last_ts=summary.last_ts,
                     event_count=summary.event_count,
                     has_full_snapshot=summary.has_full_snapshot,
+                    raw_bytes=summary.raw_bytes or record.length,
                 )
             )
         state.acked_seq = seq
@@ -251,6 +267,7 @@ class Ingestor:
     def _count_stored(self, stored: StoredCut) -> None:
         self.metrics.chunks.inc(len(stored.chunks))
         self.metrics.chunk_bytes.inc(sum(len(c.data) for c in stored.chunks))
+        self.metrics.quarantined_batches.inc(stored.quarantined)
 
     def _check_session_limits(self, state: SessionState) -> None:
         if state.stored_bytes >= self.settings.max_session_bytes:
@@ -303,7 +320,7 @@ class Ingestor:
                 return
             payloads = await self.spool.read_many([p.record for p in taken])
             batches = [
-                RawBatch(state.site_id, state.sid, p.seq, p.page, payload)
+                RawBatch(state.site_id, state.sid, p.seq, p.page, payload, p.first_ts, p.last_ts)
                 for p, payload in zip(taken, payloads, strict=True)
             ]
             stored = await self.writer.store(state.sid, batches, state.insights)
@@ -323,6 +340,8 @@ class Ingestor:
                 await self._tick()
                 if time.monotonic() - last_sweep >= FINISH_SWEEP_SECONDS:
                     last_sweep = time.monotonic()
+                    if self._unrecovered:
+                        await self._recover(self._unrecovered)
                     idle_ms = int(self.settings.session_idle_timeout_seconds * 1000)
                     await self.catalog.finish_idle_sessions(now_ms() - idle_ms)
             except Exception:

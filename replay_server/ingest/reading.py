@@ -17,7 +17,7 @@ from ..db.engine import SessionFactory
 from ..db.models import Chunk
 from ..errors import CorruptChunk, NotFound
 from ..storage.base import BlobStore
-from .chunk_format import decode_chunk
+from .chunk_format import QUARANTINED, decode_chunk
 from .chunk_rows import SeqRange, is_covered
 from .chunker import decode_spool_payload
 from .spool import Spool
@@ -89,7 +89,9 @@ async def decode_chunks(
     missing: list[MissingChunk] = []
     for chunk, data in zip(chunks, blobs, strict=True):
         reason = data.reason if isinstance(data, _Absent) else ""
-        if isinstance(data, bytes):
+        if chunk.format_version == QUARANTINED:
+            reason = "quarantined: this batch could not be stored as a chunk (kept aside)"
+        elif isinstance(data, bytes):
             try:
                 pieces.append((chunk.page, await asyncio.to_thread(decode_chunk, data)))
                 continue
@@ -179,7 +181,9 @@ class SessionReader:
         if not taken:
             return []
         payloads = await self.spool.read_many([p.record for p in taken])
-        batches = [decode_spool_payload(p) for p in payloads]
+        # In a thread, one payload at a time: the loop gets the interpreter back
+        # between payloads instead of waiting for the whole backlog.
+        batches = [await asyncio.to_thread(decode_spool_payload, p) for p in payloads]
         return [(b.page, b.events) for b in batches]
 
 

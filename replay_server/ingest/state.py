@@ -22,6 +22,7 @@ class PendingBatch:
     last_ts: int
     event_count: int
     has_full_snapshot: bool
+    raw_bytes: int  # the events decoded (msgpack): what a cut will decode and hold
 
 
 @dataclass
@@ -32,7 +33,7 @@ class SessionState:
     started_ms: int = 0
     stored_bytes: int = 0
     pending: list[PendingBatch] = field(default_factory=list)
-    pending_bytes: int = 0
+    pending_bytes: int = 0  # decoded: bounds the memory of cutting them into chunks
     pending_since: float | None = None
     # Each session's chunk-age deadline is spread a little, so sessions that
     # started together (a deploy, a traffic spike) are not all cut at once.
@@ -48,10 +49,10 @@ class SessionState:
         if not self.pending:
             self.pending_since = time.monotonic()
         self.pending.append(batch)
-        self.pending_bytes += batch.record.length
+        self.pending_bytes += batch.raw_bytes
 
     def drop_pending(self, count: int) -> list[PendingBatch]:
         taken, self.pending = self.pending[:count], self.pending[count:]
-        self.pending_bytes -= sum(b.record.length for b in taken)
+        self.pending_bytes -= sum(b.raw_bytes for b in taken)
         self.pending_since = time.monotonic() if self.pending else None
         return taken

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from ..errors import StorageError
 from ..storage.base import BlobStore
 from .catalog import Catalog, ChunkConflict, SeqRange, is_covered
-from .chunk_build import ChunkBuilder, RawBatch
-from .chunker import BuiltChunk
-from .insights import InsightCarry
+from .chunk_build import BuildFailed, BuildResult, ChunkBuilder, RawBatch
+from .chunker import BuiltChunk, quarantined_chunk
+from .insights import ChunkInsights, InsightCarry
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ class StoredCut:
     carry: InsightCarry = field(default_factory=InsightCarry)
     duplicates: int = 0  # batches dropped because another chunk holds them already
     batches: int = 0  # batches stored by this call
+    quarantined: int = 0  # batches that could not be chunked, kept aside (dead letter)
 
 
 class ChunkWriter:
@@ -66,8 +67,8 @@ class ChunkWriter:
             duplicates = len(unique) - len(fresh)
             if not fresh:
                 return StoredCut(carry=start, duplicates=duplicates)
-            built = await self.builder.build(fresh, start)
-            chunks = built.chunks
+            built = await self._build(sid, fresh, start)
+            chunks = built.chunks + built.quarantined
             await self._put_all(chunks)
             try:
                 recorded = await self.catalog.record_chunks(sid, chunks, _now_ms(), built.insights)
@@ -83,8 +84,50 @@ class ChunkWriter:
             if not recorded:
                 await self._discard(chunks)
                 return StoredCut(carry=start)
-            return StoredCut(chunks, built.carry, duplicates, len(fresh))
+            for chunk in built.quarantined:
+                log.error(
+                    "session %s: batch %d (page %d) cannot be chunked (%s); kept as %s "
+                    "and reported as missing",
+                    sid,
+                    chunk.first_seq,
+                    chunk.page,
+                    built.failure,
+                    chunk.blob_key,
+                )
+            stored = len(fresh) - len(built.quarantined)
+            return StoredCut(built.chunks, built.carry, duplicates, stored, len(built.quarantined))
         raise StorageError(f"session {sid}: chunks kept conflicting with other nodes' chunks")
+
+    async def _build(self, sid: str, batches: list[RawBatch], carry: InsightCarry) -> BuildResult:
+        """Chunks of `batches`. A record that cannot be chunked must not block
+        the others, nor be retried forever: when building fails, each batch is
+        built alone, and those that fail alone are quarantined (kept as they
+        are, recorded as chunks that read back as missing)."""
+        try:
+            return BuildResult.of(await self.builder.build(batches, carry))
+        except BuildFailed as e:
+            failure = str(e)
+            log.warning("session %s: building %d batches failed (%s)", sid, len(batches), e)
+        good: list[RawBatch] = []
+        poison: list[RawBatch] = []
+        for batch in batches:
+            try:
+                await self.builder.build([batch], InsightCarry())
+                good.append(batch)
+            except BuildFailed as e:
+                failure = str(e)
+                poison.append(batch)
+        if not poison:
+            # Each builds alone: the failure was the group's (a worker that died).
+            raise StorageError(f"session {sid}: building chunks failed ({failure})")
+        kept = [
+            quarantined_chunk(b.site_id, sid, b.seq, b.page, b.payload, b.first_ts, b.last_ts)
+            for b in poison
+        ]
+        if not good:
+            return BuildResult([], ChunkInsights(), carry, kept, failure)
+        built = await self.builder.build(good, carry)
+        return BuildResult(built.chunks, built.insights, built.carry, kept, failure)
 
     async def _put_all(self, chunks: list[BuiltChunk]) -> None:
         limit = asyncio.Semaphore(PUT_CONCURRENCY)

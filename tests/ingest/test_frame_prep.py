@@ -130,8 +130,10 @@ def test_frames_that_are_no_message_are_refused(
 
 def test_a_batch_is_validated_and_summarised() -> None:
     t0 = now_ms()
-    prepared = preparer().prepare(batch_frame(0, page_events(t0, items=2)), context())
-    assert prepared == PreparedBatch(0, 0, BatchSummary(4, t0, t0 + 200, True), None, 0, None)
+    frame = batch_frame(0, page_events(t0, items=2))
+    prepared = preparer().prepare(frame, context())
+    summary = BatchSummary(4, t0, t0 + 200, True, raw_bytes=len(frame))
+    assert prepared == PreparedBatch(0, 0, summary, None, 0, None)
 
 
 def test_events_are_not_looked_at_without_a_session_or_for_a_resend() -> None:

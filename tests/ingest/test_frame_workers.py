@@ -28,9 +28,10 @@ CONFIG = WorkerConfig(
     max_frame_bytes=4 * 1024 * 1024,
     max_batch_bytes=16 * 1024 * 1024,
     max_events_per_batch=10_000,
-    max_tree_depth=1000,
+    max_tree_depth=245,
     max_string_length=1024 * 1024,
     max_skew_ms=300_000,
+    max_items=500_000,
 )
 
 
