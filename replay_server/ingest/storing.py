@@ -69,7 +69,13 @@ class ChunkWriter:
                 return StoredCut(carry=start, duplicates=duplicates)
             built = await self._build(sid, fresh, start)
             chunks = built.chunks + built.quarantined
-            await self._put_all(chunks)
+            try:
+                await self._put_all(chunks)
+            except Exception:
+                # E.g. a full disk: the blobs that did land are never used (a
+                # retry writes new keys), so they must not hold the space.
+                await self._discard(chunks)
+                raise
             try:
                 recorded = await self.catalog.record_chunks(sid, chunks, _now_ms(), built.insights)
             except ChunkConflict:
@@ -136,7 +142,11 @@ class ChunkWriter:
             async with limit:
                 await self.blobs.put(chunk.blob_key, chunk.data)
 
-        await asyncio.gather(*(put(c) for c in chunks))
+        # Every put finished (or failed) before a failure is raised and discarded.
+        results = await asyncio.gather(*(put(c) for c in chunks), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
 
     async def _discard(self, chunks: list[BuiltChunk]) -> None:
         """Blobs no row points to: delete them (each key is unique to this write)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -50,9 +51,9 @@ class LocalBlobStore:
         return None
 
     def _put_sync(self, path: Path, data: bytes) -> None:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
             with tmp.open("wb") as fh:
                 fh.write(data)
                 fh.flush()
@@ -60,6 +61,9 @@ class LocalBlobStore:
             os.replace(tmp, path)
             _fsync_dir(path.parent)
         except OSError as e:
+            # A partly written file (disk full) must not go on holding the space.
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
             raise StorageError(f"cannot write blob {path}: {e}") from e
 
     def _delete_prefix_sync(self, prefix: str) -> int:
