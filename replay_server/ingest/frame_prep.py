@@ -69,7 +69,7 @@ class FramePreparer:
         max_skew_ms: int,
         max_sessions: int = MAX_SESSIONS,
     ) -> None:
-        self._limits = limits
+        self.limits = limits
         self._structure = StructureLimits(limits.max_items)
         self._event_limits = event_limits
         self._max_skew_ms = max_skew_ms
@@ -80,7 +80,7 @@ class FramePreparer:
         """The prepared batch, or None for a message that is not a batch (hello,
         bye: the connection parses those itself). Raises ReplayError for a frame
         that is not a valid protocol message."""
-        message = parse_message(unpack_frame(frame, self._limits), self._limits)
+        message = parse_message(unpack_frame(frame, self.limits), self.limits)
         if not isinstance(message, Batch):
             return None
         return self.prepare_batch(message, context, frame_bytes=len(frame))

@@ -2,13 +2,15 @@
 
 Each message is a 4-byte big-endian length and a msgpack array. Requests:
 `[PREPARE, id, frame, sid, acked_seq, hello_page, clock_offset_ms,
-mask_inputs, mask_text]` and `[FORGET, sid]`. Replies: `[id, kind, ...]`,
-one per PREPARE, in any order (the id matches them up).
+mask_inputs, mask_text]`, `[SPLIT, id, http body, content type]` and
+`[FORGET, sid]`. Replies: `[id, kind, ...]`, one per PREPARE or SPLIT, in any
+order (the id matches them up).
 """
 
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 from typing import Any
 
 import ormsgpack
@@ -16,22 +18,47 @@ import ormsgpack
 from ..errors import Forbidden, InvalidMessage, RateLimited, ReplayError, TooLarge
 from ..snapshot import BatchSummary
 from .frame_prep import FrameContext, PreparedBatch
+from .http_body import HttpFrames
 from .masking import MaskPolicy
 
 PREPARE = 1
 FORGET = 2
+SPLIT = 3
 
 BATCH = 1  # a prepared batch
 OTHER = 2  # hello or bye: the connection parses it
 REFUSED = 3  # a ReplayError: the frame is not a valid message
 FAILED = 4  # the worker itself failed on this frame (a bug): text of the error
+FRAMES = 5  # an HTTP body split into frames
 
 _HEADER = struct.Struct(">I")
 _ERRORS: dict[str, type[ReplayError]] = {
     cls.__name__: cls for cls in (ReplayError, InvalidMessage, TooLarge, Forbidden, RateLimited)
 }
 
-Reply = PreparedBatch | ReplayError | None
+Reply = PreparedBatch | HttpFrames | ReplayError | None
+
+
+@dataclass(frozen=True)
+class Prepare:
+    request_id: int
+    frame: bytes
+    context: FrameContext
+
+
+@dataclass(frozen=True)
+class Split:
+    request_id: int
+    body: bytes
+    content_type: str
+
+
+@dataclass(frozen=True)
+class Forget:
+    sid: str
+
+
+Request = Prepare | Split | Forget
 
 
 class WireError(Exception):
@@ -60,26 +87,27 @@ def prepare_request(request_id: int, frame: bytes, context: FrameContext) -> byt
     )
 
 
+def split_request(request_id: int, body: bytes, content_type: str) -> bytes:
+    return framed(ormsgpack.packb([SPLIT, request_id, body, content_type]))
+
+
 def forget_request(sid: str) -> bytes:
     return framed(ormsgpack.packb([FORGET, sid]))
 
 
-def read_request(body: bytes) -> tuple[int, str | None, int, bytes, FrameContext]:
-    """(op, sid, request id, frame, context); FORGET uses only op and sid."""
+def read_request(body: bytes) -> Request:
     value = ormsgpack.unpackb(body)
-    if value[0] == FORGET:
-        return FORGET, value[1], 0, b"", _NO_CONTEXT
+    op = value[0]
+    if op == FORGET:
+        return Forget(value[1])
+    if op == SPLIT:
+        return Split(value[1], value[2], value[3])
+    if op != PREPARE:
+        raise WireError(f"unknown request {op!r}")
     _, request_id, frame, sid, acked, page, offset, inputs, text = value
-    return (
-        PREPARE,
-        sid,
-        request_id,
-        frame,
-        FrameContext(sid, acked, page, offset, MaskPolicy(inputs, text)),
+    return Prepare(
+        request_id, frame, FrameContext(sid, acked, page, offset, MaskPolicy(inputs, text))
     )
-
-
-_NO_CONTEXT = FrameContext(None, -1, 0, 0, MaskPolicy())
 
 
 def reply_message(request_id: int, reply: Reply) -> bytes:
@@ -88,6 +116,8 @@ def reply_message(request_id: int, reply: Reply) -> bytes:
         body = [request_id, OTHER]
     elif isinstance(reply, ReplayError):
         body = [request_id, REFUSED, *_error_fields(reply)]
+    elif isinstance(reply, HttpFrames):
+        body = [request_id, FRAMES, reply.hello, reply.batches]
     else:
         summary = reply.summary
         body = [
@@ -131,6 +161,8 @@ def read_reply(body: bytes) -> tuple[int, Reply | str]:
         )
     if kind == OTHER:
         return request_id, None
+    if kind == FRAMES:
+        return request_id, HttpFrames(value[2], value[3])
     if kind == REFUSED:
         return request_id, _error(value[2:])
     if kind == FAILED:

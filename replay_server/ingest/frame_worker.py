@@ -24,7 +24,15 @@ from ..errors import ReplayError
 from ..protocol import Limits
 from ..snapshot import EventLimits
 from .frame_prep import FramePreparer
-from .frame_wire import FORGET, MessageReader, failure_message, read_request, reply_message
+from .frame_wire import (
+    Forget,
+    MessageReader,
+    Split,
+    failure_message,
+    read_request,
+    reply_message,
+)
+from .http_body import split_http_body
 
 READ_SIZE = 1 << 20
 log = logging.getLogger(__name__)
@@ -65,13 +73,17 @@ class WorkerConfig:
 
 
 def answer(preparer: FramePreparer, body: bytes) -> bytes:
-    op, sid, request_id, frame, context = read_request(body)
-    if op == FORGET:
-        if sid is not None:
-            preparer.forget(sid)
+    request = read_request(body)
+    if isinstance(request, Forget):
+        preparer.forget(request.sid)
         return b""
+    request_id = request.request_id
     try:
-        return reply_message(request_id, preparer.prepare(frame, context))
+        if isinstance(request, Split):
+            limits = preparer.limits
+            frames = split_http_body(request.body, request.content_type, limits)
+            return reply_message(request_id, frames)
+        return reply_message(request_id, preparer.prepare(request.frame, request.context))
     except ReplayError as e:
         return reply_message(request_id, e)
     except Exception:

@@ -25,12 +25,21 @@ import subprocess
 import sys
 import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import ReplayError
 from .frame_prep import FrameContext, PreparedBatch
-from .frame_wire import MessageReader, Reply, forget_request, prepare_request, read_reply
+from .frame_wire import (
+    MessageReader,
+    Reply,
+    forget_request,
+    prepare_request,
+    read_reply,
+    split_request,
+)
 from .frame_worker import WorkerConfig
+from .http_body import HttpFrames
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +55,14 @@ class WorkerLost(ReplayError):
     code = "server_error"
     http_status = 503
     ws_close_code = 1011
+
+
+def _checked(reply: Reply | str) -> PreparedBatch | HttpFrames | None:
+    if isinstance(reply, str):
+        raise WorkerLost(f"frame worker failed: {reply}")
+    if isinstance(reply, ReplayError):
+        raise reply
+    return reply
 
 
 class _Worker(asyncio.SubprocessProtocol):
@@ -95,11 +112,17 @@ class _Worker(asyncio.SubprocessProtocol):
                 waiter.set_exception(WorkerLost("frame worker process died"))
 
     async def ask(self, frame: bytes, context: FrameContext) -> Reply | str:
+        return await self._ask(lambda request_id: prepare_request(request_id, frame, context))
+
+    async def ask_split(self, body: bytes, content_type: str) -> Reply | str:
+        return await self._ask(lambda request_id: split_request(request_id, body, content_type))
+
+    async def _ask(self, request: Callable[[int], bytes]) -> Reply | str:
         request_id = next(self._ids)
         waiter: asyncio.Future[Reply | str] = asyncio.get_running_loop().create_future()
         self._waiting[request_id] = waiter
         assert self.stdin is not None
-        self.stdin.write(prepare_request(request_id, frame, context))
+        self.stdin.write(request(request_id))
         try:
             return await waiter
         finally:
@@ -151,11 +174,17 @@ class FrameWorkers:
         """The prepared batch, or None for hello/bye. Raises the ReplayError the
         frame deserves, or WorkerLost when its worker died meanwhile."""
         worker = await self._worker(self._index(context.sid))
-        reply = await worker.ask(frame, context)
-        if isinstance(reply, str):
-            raise WorkerLost(f"frame worker failed: {reply}")
-        if isinstance(reply, ReplayError):
-            raise reply
+        reply = _checked(await worker.ask(frame, context))
+        if isinstance(reply, HttpFrames):
+            raise WorkerLost("frame worker answered a frame with an HTTP split")
+        return reply
+
+    async def split(self, body: bytes, content_type: str) -> HttpFrames:
+        """An HTTP fallback body as frames (http_body), decoded in a worker."""
+        worker = await self._worker(self._index(None))
+        reply = _checked(await worker.ask_split(body, content_type))
+        if not isinstance(reply, HttpFrames):
+            raise WorkerLost("frame worker answered an HTTP split with something else")
         return reply
 
     def forget(self, sid: str) -> None:

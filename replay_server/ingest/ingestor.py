@@ -29,6 +29,7 @@ from .chunker import (
 from .frame_prep import FrameContext, PreparedBatch
 from .frame_worker import WorkerConfig
 from .frame_workers import FrameWorkers
+from .http_body import HttpFrames, split_http_body
 from .reading import SessionEvents, SessionReader
 from .recovery import recover_spool
 from .spool import Spool
@@ -174,6 +175,13 @@ class Ingestor:
         if len(frame) > PREPARE_INLINE_BYTES:
             return await asyncio.to_thread(self.preparer.prepare, frame, context)
         return self.preparer.prepare(frame, context)
+
+    async def split_http_body(self, body: bytes, content_type: str) -> HttpFrames:
+        """An HTTP fallback body as protocol frames (http_body): decoded in a frame
+        worker, or in a thread without workers; never on the event loop."""
+        if self.frames is not None:
+            return await self.frames.split(body, content_type)
+        return await asyncio.to_thread(split_http_body, body, content_type, self.preparer.limits)
 
     async def accept(
         self, state: SessionState, prepared: PreparedBatch, frame: bytes | None

@@ -19,9 +19,10 @@ from replay_server.ingest.chunker import (
 )
 from replay_server.ingest.frame_prep import FrameContext, FramePreparer, PreparedBatch
 from replay_server.ingest.frame_wire import (
-    FORGET,
-    PREPARE,
+    Forget,
     MessageReader,
+    Prepare,
+    Split,
     WireError,
     failure_message,
     forget_request,
@@ -29,6 +30,7 @@ from replay_server.ingest.frame_wire import (
     read_reply,
     read_request,
     reply_message,
+    split_request,
 )
 from replay_server.ingest.masking import MaskPolicy
 from replay_server.protocol import Batch, Limits
@@ -219,13 +221,17 @@ def test_replies_cross_the_pipe_intact(reply: PreparedBatch | ReplayError | None
 def test_requests_cross_the_pipe_intact() -> None:
     ctx = FrameContext(SID, 9, 2, -1500, MaskPolicy(False, True))
     reader = MessageReader()
-    stream = prepare_request(1, b"frame", ctx) + forget_request(SID)
+    stream = (
+        prepare_request(1, b"frame", ctx)
+        + forget_request(SID)
+        + split_request(2, b"{}", "text/plain")
+    )
     bodies = [body for byte in stream for body in reader.feed(bytes([byte]))]
-    assert [read_request(b)[:4] for b in bodies] == [
-        (PREPARE, SID, 1, b"frame"),
-        (FORGET, SID, 0, b""),
+    assert [read_request(b) for b in bodies] == [
+        Prepare(1, b"frame", ctx),
+        Forget(SID),
+        Split(2, b"{}", "text/plain"),
     ]
-    assert read_request(bodies[0])[4] == ctx
 
 
 def test_a_worker_failure_and_an_unknown_reply_are_told_apart() -> None:
