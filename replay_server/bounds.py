@@ -76,6 +76,12 @@ def decode_bounded(data: bytes, max_items: int) -> Any:
         raise TooLarge(
             f"batch holds more than {max_items} values once decoded", code="batch_too_large"
         ) from e
+    except ValueError as e:
+        if "exceeds max_" in str(e):  # one array or map longer than the whole budget
+            raise TooLarge(
+                f"batch holds more than {max_items} values once decoded", code="batch_too_large"
+            ) from e
+        raise
     except msgpack.ExtraData as e:
         raise ValueError("extra data after the msgpack document") from e
 

@@ -24,6 +24,10 @@ MAX_TITLE = 2048
 MAX_SHORT = 100
 MAX_PAGE = 100_000
 MAX_DIMENSION = 100_000
+# Recorded events compress 5-15x (docs/benchmarks.md); gzip can reach ~1,000x
+# on data made for it.
+MAX_INFLATE_RATIO = 200
+MIN_INFLATE_BYTES = 1024 * 1024
 # What the decoder raises on hostile input (MsgpackDecodeError is a ValueError).
 _MSGPACK_ERRORS = (ValueError, TypeError, ormsgpack.MsgpackDecodeError)
 
@@ -156,7 +160,10 @@ def _inflate_events(blob: object, limits: Limits) -> tuple[object, int]:
 
 
 def gunzip_bounded(blob: bytes, max_bytes: int) -> bytes:
-    """Inflate gzip data, refusing more than `max_bytes` of output (gzip bombs)."""
+    """Inflate gzip data, refusing more than `max_bytes` of output, or more than
+    MAX_INFLATE_RATIO times its size past the first MiB (gzip bombs): the work
+    a frame costs grows with what its sender sends, which rate limits bound."""
+    max_bytes = min(max_bytes, max(MIN_INFLATE_BYTES, MAX_INFLATE_RATIO * len(blob)))
     inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
     try:
         raw = inflater.decompress(blob, max_bytes + 1)
