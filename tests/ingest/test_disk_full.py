@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from websockets.exceptions import ConnectionClosed
 
@@ -53,6 +54,13 @@ def events(seq: int, t0: int) -> list[dict[str, Any]]:
         "data": {"tag": "pad", "payload": os.urandom(3000).hex()},
     }
     return [mouse_move(t0 + seq * 10, x=seq), pad]
+
+
+async def spool_write_failures(server: ServerProcess) -> float:
+    async with aiohttp.ClientSession() as http, http.get(f"{server.url}/metrics") as response:
+        text = await response.text()
+    (line,) = [x for x in text.splitlines() if x.startswith("replay_spool_write_failures_total")]
+    return float(line.split()[-1])
 
 
 class Stream:
@@ -146,6 +154,7 @@ async def test_full_disk_refuses_then_recovers_and_loses_no_acked_batch(
             assert reply is not None and reply["t"] == "error", stream.closes
             assert (code, reply["code"]) in refusals, stream.closes
         assert (1013, "storage_unavailable") in {(c, r and r["code"]) for c, r in stream.closes}
+        assert await spool_write_failures(server) >= 1
         acked_before_freeing = stream.acked
 
         filler.unlink()
