@@ -118,10 +118,11 @@ class Settings:
     max_events_per_batch: int = setting(10_000, "Most rrweb events accepted in one batch.")
     max_tree_depth: int = setting(
         245,
-        "Deepest node nesting accepted in a snapshot or added subtree (the document is "
-        "level 0, <body> level 2). Whatever it says, events nested more than 500 levels "
-        "deep are refused (each node level costs two: its map and its childNodes): "
-        "deeper data could not be stored and read back by every stage.",
+        "Deepest node nesting kept in a snapshot or added subtree (the document is level 0, "
+        "<body> level 2); nodes at this depth lose their children (marked data-rs-pruned). "
+        "Whatever it says, events nested more than 500 levels deep are refused (each node "
+        "level costs two: its map and its childNodes): deeper data could not be stored "
+        "and read back by every stage.",
     )
     max_items_per_batch: int = setting(
         500_000,

@@ -138,7 +138,8 @@ def validate_events(
         try:
             ts = _validate_event(event, limits)
         except InvalidMessage as e:
-            raise InvalidMessage(f"event {index}: {e.message}", code="invalid_event") from e
+            code = "too_deep" if e.code == "too_deep" else "invalid_event"
+            raise InvalidMessage(f"event {index}: {e.message}", code=code) from e
         if abs(ts - now_ms) > max_skew_ms:
             raise InvalidMessage(
                 f"event {index}: timestamp {ts} is too far from the server clock",
@@ -254,7 +255,7 @@ def validate_node_tree(root: object, limits: EventLimits) -> None:
     while stack:
         node, depth = stack.pop()
         if depth > limits.max_tree_depth:
-            raise InvalidMessage("node tree too deep")
+            raise InvalidMessage("node tree too deep", code="too_deep")
         if not isinstance(node, dict):
             raise InvalidMessage("node must be a map")
         ntype, nid = node.get("type"), node.get("id")

@@ -80,7 +80,7 @@ ACCEPTED = {
 }
 
 REFUSED = {
-    "a page 300 elements deep": lambda t: deep_page_events(t, 300),
+    "a page 600 elements deep (past every decoder)": lambda t: deep_page_events(t, 600),
     "a page 1,000 elements deep": lambda t: deep_page_events(t, 1000),
     "custom data nested past the limit": lambda t: [custom(t, nested(MAX_NESTING))],
     "NaN in data": lambda t: [custom(t, math.nan)],
@@ -100,6 +100,19 @@ def test_corpus_accepted_inputs_make_the_whole_trip(name: str) -> None:
 @pytest.mark.parametrize("name", REFUSED)
 def test_corpus_refused_inputs_get_a_domain_error_at_the_edge(name: str) -> None:
     assert Trip.new().ride(batch_frame(0, REFUSED[name](now_ms()))) is None
+
+
+@pytest.mark.parametrize("depth", [246, 300, 480])
+def test_a_page_deeper_than_the_limit_is_pruned_not_refused(depth: int) -> None:
+    events = deep_page_events(now_ms(), depth)
+    served = Trip.new().ride(batch_frame(0, events))
+    assert served is not None
+    node = served[1]["data"]["node"]["childNodes"][1]["childNodes"][0]  # <body>
+    levels = 2
+    while node["childNodes"]:
+        node, levels = node["childNodes"][0], levels + 1
+    assert levels == 245  # REPLAY_MAX_TREE_DEPTH
+    assert node["attributes"] == {"class": f"level-{levels - 2}", "data-rs-pruned": "1"}
 
 
 def test_an_inflation_frame_is_refused_without_building_it() -> None:

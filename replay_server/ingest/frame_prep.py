@@ -18,12 +18,14 @@ import dataclasses
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 from ..bounds import StructureLimits, check_events, pack
 from ..errors import ReplayError
 from ..protocol import Batch, Limits, parse_message, unpack_frame
 from ..snapshot import BatchSummary, EventLimits, validate_events
 from .masking import MaskPolicy, SessionNodes, mask_events
+from .pruning import prune_deep_trees
 
 # Masking state of this many sessions is kept (least recently used dropped);
 # a session whose state is gone masks unknown nodes, which is the safe side.
@@ -94,24 +96,38 @@ class FramePreparer:
         seq, page = batch.seq, batch.page
         if context.sid is None or seq <= context.acked_seq or page > context.hello_page:
             return PreparedBatch(seq, page)
+        pruned = 0
         try:
-            # Bounds first: what every later stage (chunks, JSON, live) can carry.
-            check_events(batch.events, self._structure)
-            summary = validate_events(
-                batch.events,
-                now_ms=int(time.time() * 1000) - context.clock_offset_ms,
-                max_skew_ms=self._max_skew_ms,
-                limits=self._event_limits,
-            )
+            try:
+                summary = self._check(batch.events, context)
+            except ReplayError as e:
+                # A page nested deeper than every stage carries loses its deepest
+                # nodes' children, not the whole page view (pruning).
+                if e.code != "too_deep":
+                    raise
+                pruned = prune_deep_trees(batch.events, self._event_limits.max_tree_depth)
+                if not pruned:
+                    raise
+                summary = self._check(batch.events, context)
         except ReplayError as e:
             return PreparedBatch(seq, page, problem=e)
         nodes = self.session_nodes(context.sid).page(page)
         masked = mask_events(batch.events, nodes, context.masking)
-        events = pack(batch.events) if masked or not frame_bytes else None
+        events = pack(batch.events) if masked or pruned or not frame_bytes else None
         # What the session's limits and chunk cuts count: decoded, not wire, bytes.
         raw_bytes = len(events) if events is not None else batch.raw_bytes or frame_bytes
         summary = dataclasses.replace(summary, raw_bytes=raw_bytes)
         return PreparedBatch(seq, page, summary, None, masked, events)
+
+    def _check(self, events: list[dict[str, Any]], context: FrameContext) -> BatchSummary:
+        # Bounds first: what every later stage (chunks, JSON, live) can carry.
+        check_events(events, self._structure)
+        return validate_events(
+            events,
+            now_ms=int(time.time() * 1000) - context.clock_offset_ms,
+            max_skew_ms=self._max_skew_ms,
+            limits=self._event_limits,
+        )
 
     def session_nodes(self, sid: str) -> SessionNodes:
         nodes = self._nodes.get(sid)

@@ -8,6 +8,7 @@ that still cannot be chunked is quarantined instead of retried forever."""
 
 from __future__ import annotations
 
+import json
 import signal
 import struct
 import zlib
@@ -76,13 +77,25 @@ async def test_a_deep_page_is_acked_stored_and_read_back(
     assert stored[:2] == events and len(stored) == 3
 
 
-async def test_a_page_too_deep_to_carry_is_refused_and_what_was_acked_stays(
+async def test_a_page_deeper_than_the_limit_is_acked_with_its_deepest_nodes_pruned(
+    ingest: IngestServer, recorder: Recorder
+) -> None:
+    await recorder.connect()
+    await recorder.batch(0, deep_page_events(now_ms(), 300))
+    assert await recorder.recv() == {"t": "ack", "seq": 0}
+    await recorder.close()
+    [_, snapshot] = await ingest.events(recorder.sid)
+    assert '"data-rs-pruned"' in json.dumps(snapshot)
+
+
+async def test_data_too_deep_to_carry_is_refused_and_what_was_acked_stays(
     ingest: IngestServer, recorder: Recorder
 ) -> None:
     await recorder.connect()
     await recorder.batch(0, page_events(now_ms(), items=1))
     assert (await recorder.recv())["seq"] == 0
-    await recorder.batch(1, deep_page_events(now_ms(), 300))
+    deepest = {"type": 5, "timestamp": now_ms(), "data": {"tag": "x", "p": nested(600)}}
+    await recorder.batch(1, [deepest])
     reply = await recorder.recv()
     assert reply["t"] == "error" and reply["code"] == "too_deep", reply
     with pytest.raises(ConnectionClosed):
