@@ -240,9 +240,13 @@ class Spool:
                 error,
             )
         self._failed_in_episode += 1
-        problem = Unavailable(f"this node cannot store data now ({error.strerror or error})")
-        problem.__cause__ = error
-        _fail(items, problem)
+        message = f"this node cannot store data now ({error.strerror or error})"
+        for item in items:
+            if not item.done.done():
+                # One exception each: every waiter raises (and so mutates) its own.
+                problem = Unavailable(message)
+                problem.__cause__ = error
+                item.done.set_exception(problem)
 
     def _recovered(self) -> None:
         assert self._failing_since is not None
@@ -288,7 +292,8 @@ class Spool:
         elif not outcome.retired:
             keep = plan[outcome.written].segment
         for segment in [s for s in self._fds if s != keep]:
-            os.close(self._fds.pop(segment))
+            with contextlib.suppress(OSError):  # the descriptor is released anyway
+                os.close(self._fds.pop(segment))
         return outcome
 
     def _fd(self, segment: int) -> int:
