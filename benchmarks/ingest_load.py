@@ -71,6 +71,26 @@ def stamped(events: list[dict[str, Any]], now_ms: int) -> list[dict[str, Any]]:
     return [{**e, "timestamp": now_ms + i} for i, e in enumerate(events)]
 
 
+def hello_message(site_key: str, sid: str, vid: str, page: int = 0) -> dict[str, Any]:
+    """A recorder's hello, as recorder.js sends it on a checkout page."""
+    return {
+        "t": "hello",
+        "v": 1,
+        "site": site_key,
+        "sid": sid,
+        "vid": vid,
+        "page": page,
+        "url": ORIGIN + "/checkout",
+        "referrer": "",
+        "title": "Checkout",
+        "viewport": [1280, 800],
+        "screen": [1920, 1080],
+        "lang": "en",
+        "tz": "UTC",
+        "clock": int(time.time() * 1000),
+    }
+
+
 @dataclass
 class Results:
     latencies: list[float] = field(default_factory=list)
@@ -100,23 +120,7 @@ async def recorder(
         aiohttp.ClientSession() as http,
         http.ws_connect(url, headers={"Origin": ORIGIN}, max_msg_size=0, autoping=True) as ws,
     ):
-        hello = {
-            "t": "hello",
-            "v": 1,
-            "site": site_key,
-            "sid": sid,
-            "vid": vid,
-            "page": 0,
-            "url": ORIGIN + "/checkout",
-            "referrer": "",
-            "title": "Checkout",
-            "viewport": [1280, 800],
-            "screen": [1920, 1080],
-            "lang": "en",
-            "tz": "UTC",
-            "clock": int(time.time() * 1000),
-        }
-        await ws.send_bytes(msgpack.packb(hello))
+        await ws.send_bytes(msgpack.packb(hello_message(site_key, sid, vid)))
         welcome = await ws.receive()
         if welcome.type != aiohttp.WSMsgType.BINARY:
             results.error(f"hello: {welcome.type.name} {ws.close_code}")
