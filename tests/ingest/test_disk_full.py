@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import msgpack
 import pytest
 from websockets.exceptions import ConnectionClosed
 
@@ -61,6 +62,21 @@ async def spool_write_failures(server: ServerProcess) -> float:
         text = await response.text()
     (line,) = [x for x in text.splitlines() if x.startswith("replay_spool_write_failures_total")]
     return float(line.split()[-1])
+
+
+async def http_fallback_status(server: ServerProcess, stream: Stream) -> tuple[int, str]:
+    """POST the next batch as the HTTP fallback does: (status, error code)."""
+    seq = stream.acked + 1
+    hello = {k: v for k, v in stream.rec.hello().items() if k != "t"}
+    body = msgpack.packb(
+        {"hello": hello, "batches": [{"seq": seq, "page": 0, "events": events(seq, stream.t0)}]}
+    )
+    headers = {"Content-Type": "application/msgpack", "Origin": ORIGIN}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{server.url}/ingest/batch", data=body, headers=headers) as response,
+    ):
+        return response.status, (await response.json())["error"]["code"]
 
 
 class Stream:
@@ -155,6 +171,8 @@ async def test_full_disk_refuses_then_recovers_and_loses_no_acked_batch(
             assert (code, reply["code"]) in refusals, stream.closes
         assert (1013, "storage_unavailable") in {(c, r and r["code"]) for c, r in stream.closes}
         assert await spool_write_failures(server) >= 1
+        if database == "elsewhere":
+            assert await http_fallback_status(server, stream) == (503, "storage_unavailable")
         acked_before_freeing = stream.acked
 
         filler.unlink()
