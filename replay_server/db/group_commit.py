@@ -11,22 +11,51 @@ request is not delayed: when nothing is running it starts at once.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
+
+from sqlalchemy import exc
+
+log = logging.getLogger(__name__)
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 # Runs the items of one group; returns one result per item, in order. An
-# exception in the list is raised to that item's caller alone; an exception
-# raised by the runner itself is raised to every caller of the group.
+# exception in the list is raised to that item's caller alone. When the runner
+# itself raises, the group is split (below) to find the items at fault.
 GroupRunner = Callable[[list[Item]], Awaitable[Sequence[Result | Exception]]]
+
+# Failures that are nobody's item's fault: splitting the group would only
+# repeat them, so every caller of the group gets the error at once.
+OUTAGES: tuple[type[BaseException], ...] = (
+    exc.OperationalError,  # SQLite: locked, unwritable; PostgreSQL: server gone
+    exc.InterfaceError,
+    exc.DisconnectionError,
+    exc.TimeoutError,  # the connection pool
+    OSError,  # connection refused or reset
+    TimeoutError,
+)
+
+
+def is_outage(error: BaseException) -> bool:
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OUTAGES)
 
 
 class GroupCommit(Generic[Item, Result]):
-    def __init__(self, run: GroupRunner[Item, Result], *, max_items: int = 500) -> None:
+    def __init__(
+        self,
+        run: GroupRunner[Item, Result],
+        *,
+        max_items: int = 500,
+        outage: Callable[[BaseException], bool] = is_outage,
+    ) -> None:
         self._run = run
         self._max_items = max_items
+        self._outage = outage
         self._queue: list[tuple[Item, asyncio.Future[Result]]] = []
         self._runner: asyncio.Task[None] | None = None
 
@@ -56,12 +85,7 @@ class GroupCommit(Generic[Item, Result]):
         if not group:
             return
         try:
-            results = await self._run([item for item, _ in group])
-        except Exception as e:
-            for _, future in group:
-                if not future.done():
-                    future.set_exception(e)
-            return
+            results = await self._isolating([item for item, _ in group])
         except BaseException:
             for _, future in group:
                 future.cancel()
@@ -73,3 +97,39 @@ class GroupCommit(Generic[Item, Result]):
                 future.set_exception(result)
             else:
                 future.set_result(result)
+
+    async def _isolating(self, items: list[Item]) -> list[Result | Exception]:
+        """The group's results. The fast path is one run for the whole group;
+        if it fails for a reason other than an outage, one item may be at
+        fault (a string the database cannot store, a row changed meanwhile):
+        the group is split in halves until each failure is an item's own."""
+        try:
+            return list(await self._run(items))
+        except Exception as e:
+            if len(items) == 1 or self._outage(e):
+                return [e] * len(items)
+            log.warning(
+                "a group of %d failed (%s: %s); splitting it to find the items at fault",
+                len(items), type(e).__name__, e,
+            )  # fmt: skip
+        return await self._split(items)
+
+    async def _split(self, items: list[Item]) -> list[Result | Exception]:
+        """Results of `items`, which failed together: each half runs alone.
+        Halves, not one by one: a client that can make its own item fail costs
+        a few extra transactions per group, not one per item."""
+        middle = len(items) // 2
+        results: list[Result | Exception] = []
+        for part in (items[:middle], items[middle:]):
+            try:
+                results.extend(await self._run(part))
+                continue
+            except Exception as e:
+                if self._outage(e):
+                    # The database went away meanwhile: what is left fails with it.
+                    return results + [e] * (len(items) - len(results))
+                if len(part) == 1:
+                    results.append(e)
+                    continue
+            results.extend(await self._split(part))
+        return results

@@ -11,8 +11,7 @@ transaction per hello or per chunk cannot keep up with a connection storm.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from collections.abc import Sequence
 
 from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
@@ -35,9 +34,6 @@ from .session_rows import OpenRequest, SessionCursor, open_sessions
 from .visitmeta import VisitOrigin
 
 __all__ = ["Catalog", "ChunkConflict", "SeqRange", "SessionCursor", "is_covered"]
-
-Item = TypeVar("Item")
-Result = TypeVar("Result")
 
 
 class Catalog:
@@ -107,26 +103,24 @@ class Catalog:
 
     # -- group transactions ---------------------------------------------------
 
-    async def _open_group(self, requests: list[OpenRequest]) -> Sequence[SessionCursor | Exception]:
-        async def run(group: list[OpenRequest]) -> Sequence[SessionCursor | Exception]:
-            async with self._write_lock, self._db() as db, db.begin():
-                return await open_sessions(db, group)
+    # A group that fails is split by GroupCommit until each failure is one
+    # item's own (a constraint broken by a row another writer changed, a site
+    # deleted meanwhile, a value the database cannot store); the others commit.
 
-        return await _alone_on_integrity_error(run, requests, lambda _request, e: e)
+    async def _open_group(self, requests: list[OpenRequest]) -> Sequence[SessionCursor | Exception]:
+        async with self._write_lock, self._db() as db, db.begin():
+            return await open_sessions(db, requests)
 
     async def _record_group(self, records: list[ChunkRecord]) -> Sequence[bool | Exception]:
-        async def run(group: list[ChunkRecord]) -> Sequence[bool | Exception]:
+        try:
             async with self._write_lock, self._db() as db, db.begin():
-                return await record_chunk_groups(db, group)
-
-        def conflict(record: ChunkRecord, e: IntegrityError) -> Exception:
+                return await record_chunk_groups(db, records)
+        except IntegrityError as e:
+            if len(records) > 1:
+                raise
             # A record alone still tripped a unique key: a writer outside this
             # node's lock (SQLite does not lock rows) stored chunks meanwhile.
-            error = ChunkConflict(record.sid)
-            error.__cause__ = e
-            return error
-
-        return await _alone_on_integrity_error(run, records, conflict)
+            raise ChunkConflict(records[0].sid) from e
 
     async def _ranges_group(self, sids: list[str]) -> list[list[SeqRange] | None]:
         async with self._db() as db:
@@ -143,25 +137,3 @@ class Catalog:
                 [{"b_id": sid, "last_seen_ms": ms} for sid, ms in sorted(latest.items())],
             )
         return [None] * len(touches)
-
-
-async def _alone_on_integrity_error(
-    run: Callable[[list[Item]], Awaitable[Sequence[Result | Exception]]],
-    items: list[Item],
-    error_for: Callable[[Item, IntegrityError], Exception],
-) -> Sequence[Result | Exception]:
-    """Run the group; if it breaks a constraint (a row another writer changed,
-    a site deleted meanwhile), run each item alone so only its own caller fails,
-    with `error_for(item, error)`."""
-    if len(items) > 1:
-        try:
-            return await run(items)
-        except IntegrityError:
-            pass
-    results: list[Result | Exception] = []
-    for item in items:
-        try:
-            results.extend(await run([item]))
-        except IntegrityError as e:
-            results.append(error_for(item, e))
-    return results

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from replay_server.db.engine import SessionFactory
+from replay_server.db.engine import SessionFactory, make_session_factory
 from replay_server.db.models import Chunk, PageView, RecordedSession
 from replay_server.errors import Forbidden
 from replay_server.ingest.catalog import Catalog, ChunkConflict
@@ -146,3 +149,54 @@ async def test_touch_moves_last_seen(db: SessionFactory, tenant: Tenant, count: 
     async with db() as s:
         seen = {r.id: r.last_seen_ms for r in (await s.execute(select(RecordedSession))).scalars()}
     assert seen == {sid: 5000 + i for i, sid in enumerate(sids)}
+
+
+# Strings a caller that skipped the edge's cleaning could pass: a lone surrogate
+# fails every UTF-8 encoder; NUL fails PostgreSQL's text type (SQLite stores it).
+UNSTORABLE = ["Title \udcff", "\ud800", "nul \x00 here"]
+
+
+async def test_a_hello_that_cannot_be_stored_fails_alone(
+    db: SessionFactory, tenant: Tenant, backend: str
+) -> None:
+    catalog = Catalog(db)
+    good = [(str(uuid.uuid4()), "Home") for _ in range(80)]
+    bad = [(str(uuid.uuid4()), UNSTORABLE[i % len(UNSTORABLE)]) for i in range(26)]
+    calls = list(good)
+    for i, call in enumerate(bad):  # interleaved, so every group holds some of each
+        calls.insert(3 * i + 1, call)
+    results = await asyncio.gather(
+        *(
+            catalog.open_session(tenant.site_id, hello(tenant.site_key, sid, title=title), UA, 1)
+            for sid, title in calls
+        ),
+        return_exceptions=True,
+    )
+
+    outcome = {sid: result for (sid, _), result in zip(calls, results, strict=True)}
+    assert not [outcome[sid] for sid, _ in good if isinstance(outcome[sid], BaseException)]
+    failed = {sid for sid, _ in bad if isinstance(outcome[sid], BaseException)}
+    storable = {sid for sid, title in bad if "\x00" in title and backend == "sqlite"}
+    assert failed == {sid for sid, _ in bad} - storable
+    async with db() as s:
+        stored = set((await s.execute(select(RecordedSession.id))).scalars())
+    assert stored == {sid for sid, _ in good} | storable
+
+
+async def test_every_hello_fails_when_the_database_is_unusable(
+    backend: str, tmp_path: Path
+) -> None:
+    # Nobody's item is at fault: the group is not split, every caller gets the error.
+    url = {
+        "sqlite": f"sqlite+aiosqlite:///{tmp_path}/empty.db",  # no tables
+        "postgres": "postgresql+asyncpg://nobody@127.0.0.1:9/none",  # port 9: nothing
+    }[backend]
+    engine = create_async_engine(url)
+    try:
+        catalog = Catalog(make_session_factory(engine))
+        sids = [str(uuid.uuid4()) for _ in range(30)]
+        calls = [catalog.open_session(1, hello("pk_x", sid), UA, 1) for sid in sids]
+        results = await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 10)
+    finally:
+        await engine.dispose()
+    assert all(isinstance(r, OSError | OperationalError) for r in results), results
