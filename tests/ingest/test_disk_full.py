@@ -15,8 +15,10 @@ restart every acked batch reads back exactly once."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,6 +79,13 @@ async def http_fallback_status(server: ServerProcess, stream: Stream) -> tuple[i
         http.post(f"{server.url}/ingest/batch", data=body, headers=headers) as response,
     ):
         return response.status, (await response.json())["error"]["code"]
+
+
+def unreferenced_blobs(blobs: Path, db_path: Path) -> set[str]:
+    files = {str(p.relative_to(blobs)) for p in blobs.rglob("*") if p.is_file()}
+    with contextlib.closing(sqlite3.connect(db_path)) as db:
+        keys = {row[0] for row in db.execute("SELECT blob_key FROM chunks")}
+    return files - keys
 
 
 class Stream:
@@ -201,6 +210,9 @@ async def test_full_disk_refuses_then_recovers_and_loses_no_acked_batch(
         assert stream.welcome_acked == 60
         await stream.rec.close()
         assert await stored_xs(restarted, token, stream.rec.sid) == list(range(1, 61))
+        # Failed cuts left no blob behind that no chunk row points to.
+        db_path = tmp_path / "replay.db" if database == "elsewhere" else disk / "replay.db"
+        assert unreferenced_blobs(disk / "blobs", db_path) == set()
     finally:
         stop_server(restarted)
 
