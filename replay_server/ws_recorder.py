@@ -21,6 +21,7 @@ from .ingest.masking import browser_says_no
 from .metrics import Metrics
 from .protocol import Limits, error, pack
 from .proxies import client_ip
+from .text import clean_header
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ def open_connection(request: web.Request) -> RecorderConnection:
         ingestor=request.app[keys.INGESTOR],
         limits=ingest_limits(request),
         origin=request.headers.get("Origin"),
-        user_agent=request.headers.get("User-Agent", ""),
+        user_agent=clean_header(request.headers.get("User-Agent")),  # stored: text.py
         client_ip=client_ip(request, settings.trusted_proxies),
         countries=request.app[keys.COUNTRIES],
         rate_limits=request.app[keys.RATE_LIMITS],
