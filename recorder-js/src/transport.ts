@@ -46,6 +46,9 @@ export class Transport {
   private httpSingle = false;
   private httpBad = 0;
   private readonly backoff = new Backoff();
+  // 1013 (the server cannot make data durable: disk full) follows a welcome, which
+  // resets `backoff`: this one grows until a batch is acked again.
+  private readonly unavailable = new Backoff(1000, 15000);
 
   constructor(
     private readonly endpoint: string,
@@ -185,6 +188,7 @@ export class Transport {
       this.hooks.onConfig(msg.config);
       this.pump();
     } else if (msg.t === "ack") {
+      this.unavailable.reset();
       q.dropUpTo(msg.seq);
     } else {
       debug("server error", msg.code, msg.message);
@@ -204,6 +208,7 @@ export class Transport {
     if (code === 4400 && !wasWelcomed) return this.refuse(err ? err.code : "hello refused", false);
     if (code === 4400 || code === 4413) this.markOffending(err, sentUpTo);
     if (code === 4429) return this.scheduleConnect(this.backoff.next(true));
+    if (code === 1013) return this.scheduleConnect(Math.max(1000, this.unavailable.next()));
     if (!wasWelcomed && code < 4000 && ++this.failedOpens >= MAX_FAILED_OPENS) return this.useHttp();
     this.scheduleConnect(this.backoff.next());
   }
