@@ -43,6 +43,7 @@ TICK_SECONDS = 1.0
 FINISH_SWEEP_SECONDS = 30.0
 EVICT_AFTER_SECONDS = 60.0
 CONCURRENT_CUTS = 32
+BACKLOG_WAIT_SECONDS = 10.0
 # Without frame workers, larger frames are prepared in a thread, where the walk
 # holds the interpreter lock in 5 ms slices instead of blocking the event loop
 # for its whole length; smaller ones (~1 ms for a 16 KB snapshot) are cheaper
@@ -286,13 +287,22 @@ class Ingestor:
 
     async def _wait_for_room(self) -> None:
         """Backpressure: while too much is waiting to be chunked, acks wait (and
-        so the connection stops reading) instead of the backlog growing unbounded."""
-        while self._pending_total >= self.settings.max_pending_bytes:
-            self._drained.clear()
-            for state in list(self.sessions.values()):
-                if state.pending and not state.cut_lock.locked():
-                    self._cut_soon(state)
-            await self._drained.wait()
+        so the connection stops reading) instead of the backlog growing unbounded.
+        When chunks cannot be stored at all (blob store full or down), waiting
+        longer than BACKLOG_WAIT_SECONDS refuses the batch as retryable instead
+        of holding the recorder with neither an ack nor an error."""
+        try:
+            async with asyncio.timeout(BACKLOG_WAIT_SECONDS):
+                while self._pending_total >= self.settings.max_pending_bytes:
+                    self._drained.clear()
+                    for state in list(self.sessions.values()):
+                        if state.pending and not state.cut_lock.locked():
+                            self._cut_soon(state)
+                    await self._drained.wait()
+        except TimeoutError:
+            raise Unavailable(
+                "chunks cannot be stored now; try again later", code="storage_unavailable"
+            ) from None
 
     def pending_batch_count(self) -> int:
         return sum(len(s.pending) for s in self.sessions.values())
