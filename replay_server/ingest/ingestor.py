@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..db.engine import SessionFactory
-from ..errors import ConfigError, InvalidMessage, TooLarge, Unavailable
+from ..errors import ConfigError, InvalidMessage, StorageError, TooLarge, Unavailable
 from ..live import LiveBroker
 from ..metrics import Metrics
 from ..protocol import Hello
@@ -327,6 +327,9 @@ class Ingestor:
     async def _cut_logged(self, state: SessionState) -> None:
         try:
             await self.cut(state)
+        except (StorageError, OSError) as e:
+            # The store is full or down: one line per session and try, not a traceback.
+            log.warning("cutting chunks of session %s failed (%s); will retry", state.sid, e)
         except Exception:
             log.exception("cutting chunks of session %s failed; will retry", state.sid)
 
