@@ -220,6 +220,8 @@ async def start_recorders(
         str(args.page_seconds),
         "--out",
         str(out),
+        "--max-seconds",  # it stops by itself should this process die
+        str(args.warmup + (len(args.attacks) + 2) * (args.phase_seconds + args.settle + 90)),
     )
     assert recorders.stdout is not None
     line = await asyncio.wait_for(recorders.stdout.readline(), 120)

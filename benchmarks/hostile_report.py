@@ -32,6 +32,8 @@ def phase_stats(
     hellos = sorted(lat for at, lat in log.get("hellos", []) if start <= at < end)
     probes = [lat for at, lat in health if start <= at < end]
     answered = [lat for lat in probes if lat is not None]
+    if not attempts:  # no recorder sent anything: nothing was acked in time
+        attempts = [math.inf]
     return {
         "acked": len(acks),
         "p50_ms": percentile(attempts, 0.50),
@@ -58,7 +60,7 @@ def verdict(phase: Any) -> list[str]:
 
 
 def growth(now_mb: float, base_mb: float) -> str:
-    return f"+{now_mb - base_mb:.0f} MB" if now_mb else "n/a (server down)"
+    return f"{now_mb - base_mb:+.0f} MB" if now_mb else "n/a (server down)"
 
 
 def ms(value: float) -> str:
@@ -115,8 +117,8 @@ def print_phase(phase: Any) -> None:
         f" slowest {s['health_max_ms']:.0f} ms"
     )
     print(
-        f"   server RSS: {phase.rss_base_mb:.0f} MB at start, peak +"
-        f"{phase.rss_peak_mb - phase.rss_base_mb:.0f} MB, after "
+        f"   server RSS: {phase.rss_base_mb:.0f} MB at start, peak "
+        f"{phase.rss_peak_mb - phase.rss_base_mb:+.0f} MB, after "
         f"{growth(phase.rss_end_mb, phase.rss_base_mb)}; peak per process (MB): "
         + ", ".join(f"{k} {v:.0f}" for k, v in sorted(phase.peak_by_process.items()))
     )
@@ -143,7 +145,7 @@ def print_table(phases: list[Any]) -> list[str]:
             f"| {phase.name} | {ms(s['p50_ms'])} | {ms(s['p99_ms'])} "
             f"| {ms(s['p99_acked_ms'])} | {s['acked']} | {sum(s['failures'].values())} "
             f"| {s['health_failed']} / {s['health_max_ms']:.0f} ms "
-            f"| +{phase.rss_peak_mb - phase.rss_base_mb:.0f} MB "
+            f"| {phase.rss_peak_mb - phase.rss_base_mb:+.0f} MB "
             f"| {growth(phase.rss_end_mb, phase.rss_base_mb)} "
             f"| {'FAIL: ' + '; '.join(problems) if problems else 'pass'} |"
         )
