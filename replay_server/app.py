@@ -4,6 +4,9 @@ reads, no I/O until the app starts (resources open in cleanup contexts)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import time
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -15,6 +18,7 @@ from .auth.throttle import FailureWindow, LoginThrottle
 from .db.engine import make_engine, make_session_factory
 from .edge import error_middleware, security_headers_middleware
 from .health import setup_health
+from .ingest.admission import Admission, Budget
 from .ingest.geoip import open_mmdb_countries
 from .ingest.ingestor import Ingestor
 from .ingest.ratelimit import IngestRateLimits, RateLimiter
@@ -23,6 +27,7 @@ from .ingest.visitmeta import IptoccCountries
 from .ingest_routes import setup_ingest
 from .live import LiveBroker, LocalBroker
 from .live.redis_broker import RedisBroker
+from .memtrim import malloc_trimmer
 from .metrics import Metrics
 from .optout import setup_opt_out
 from .player import setup_dashboard
@@ -30,6 +35,10 @@ from .retention import RetentionSweeper
 from .secret import load_or_create_secret
 from .settings import Settings
 from .storage import open_blob_store
+
+log = logging.getLogger(__name__)
+
+TRIM_AFTER_BYTES = 16 * 1024 * 1024
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -39,9 +48,11 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[keys.SETTINGS] = settings
     app[keys.METRICS] = Metrics()
-    app[keys.RATE_LIMITS] = IngestRateLimits(
-        RateLimiter(settings.rate_per_ip, settings.rate_burst_per_ip, "IP address"),
-        RateLimiter(settings.rate_per_site, settings.rate_burst_per_site, "site"),
+    app[keys.RATE_LIMITS] = ingest_rate_limits(settings)
+    app[keys.ADMISSION] = Admission(
+        settings.max_connections,
+        settings.max_connections_per_ip,
+        Budget(settings.max_inflight_bytes),
     )
     app[keys.LOGIN_THROTTLE] = LoginThrottle(
         FailureWindow(settings.login_failures_per_account, settings.login_failure_window_seconds),
@@ -54,12 +65,29 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_live_broker)
     app.cleanup_ctx.append(_ingestor)
     app.cleanup_ctx.append(_retention_sweeper)
+    app.cleanup_ctx.append(_deadline_sweeper)
     setup_health(app)
     setup_ingest(app)
     setup_api(app)
     setup_dashboard(app)
     setup_opt_out(app)
     return app
+
+
+def ingest_rate_limits(s: Settings) -> IngestRateLimits:
+    return IngestRateLimits(
+        hellos_per_ip=RateLimiter(s.rate_per_ip, s.rate_burst_per_ip, "IP address"),
+        connects_per_ip=RateLimiter(
+            s.rate_connects_per_ip, s.rate_burst_connects_per_ip, "IP address"
+        ),
+        session_messages=RateLimiter(s.rate_per_session, s.rate_burst_per_session, "session"),
+        session_bytes=RateLimiter(
+            s.rate_bytes_per_session, s.rate_burst_bytes_per_session, "session"
+        ),
+        site_messages=RateLimiter(s.rate_per_site, s.rate_burst_per_site, "site"),
+        site_bytes=RateLimiter(s.rate_bytes_per_site, s.rate_burst_bytes_per_site, "site"),
+        max_wait=s.rate_max_wait_seconds,
+    )
 
 
 async def _countries(app: web.Application) -> AsyncIterator[None]:
@@ -130,3 +158,32 @@ async def _retention_sweeper(app: web.Application) -> AsyncIterator[None]:
     sweeper.start()
     yield
     await sweeper.close()
+
+
+async def _deadline_sweeper(app: web.Application) -> AsyncIterator[None]:
+    """Closes what is late (request heads, WebSocket frames: conn_guard.py); one
+    sweep per tick for every connection instead of a timer each."""
+    settings = app[keys.SETTINGS]
+    admission = app[keys.ADMISSION]
+    tick = min(1.0, settings.http_header_timeout_seconds / 4, settings.frame_timeout_seconds / 4)
+    trim = malloc_trimmer()
+
+    async def sweep() -> None:
+        trim_due = False
+        while True:
+            await asyncio.sleep(tick)
+            try:
+                admission.deadlines.sweep(time.monotonic())
+            except Exception:  # the sweeper must outlive any one connection's close
+                log.exception("deadline sweep failed")
+            # Big frames done with (received, refused or dropped) a tick ago, once
+            # their connections have let go of them: their memory back to the system.
+            if trim_due and trim is not None:
+                trim()
+            trim_due = admission.inflight.take_released() >= TRIM_AFTER_BYTES
+
+    task = asyncio.create_task(sweep())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -18,14 +18,14 @@ from alembic.util import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from . import accounts
+from . import accounts, runner
 from .app import create_app
 from .auth.principal import ROLES
 from .auth.tokens import revoke_api_token_value
 from .db.engine import make_engine, make_session_factory
 from .db.migrate import upgrade
 from .errors import NotFound, ReplayError
-from .logs import ACCESS_LOG_FORMAT, check_logging_settings, configure_logging
+from .logs import check_logging_settings, configure_logging
 from .proxies import parse_trusted_proxies
 from .settings import Settings
 from .timeutil import now_ms
@@ -87,13 +87,7 @@ def run_db(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> 
 
 def run_server(settings: Settings, app: web.Application) -> None:
     app.on_startup.append(_tune_gc)  # runs after every cleanup_ctx has started
-    web.run_app(
-        app,
-        host=settings.host,
-        port=settings.port,
-        access_log_format=ACCESS_LOG_FORMAT,
-        shutdown_timeout=settings.shutdown_timeout_seconds,
-    )
+    runner.run_server(settings, app)
 
 
 async def _tune_gc(_app: web.Application) -> None:

@@ -3,14 +3,17 @@ request at a time (sendBeacon at pagehide, networks that block WebSockets)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
 
 from . import keys
 from .errors import InvalidMessage
+from .ingest.admission import TimedOut
 from .ingest.sites import normalise_origin
 from .protocol import decode_http_body, parse_batch, parse_hello
+from .proxies import client_ip
 from .ws_recorder import ingest_limits, open_connection
 
 MAX_BATCHES_PER_REQUEST = 1000
@@ -18,7 +21,7 @@ MAX_BATCHES_PER_REQUEST = 1000
 
 async def ingest_batch(request: web.Request) -> web.Response:
     limits = ingest_limits(request)
-    body = await request.read()
+    body = await _read_body(request)
     payload = decode_http_body(body, request.content_type, limits)
     hello_raw, batches_raw = payload.get("hello"), payload.get("batches", [])
     if not isinstance(hello_raw, dict):
@@ -31,8 +34,8 @@ async def ingest_batch(request: web.Request) -> web.Response:
     request.app[keys.METRICS].bytes_in.inc(len(body))
     conn = open_connection(request)
     try:
-        conn.charge(1 + len(batches))
         welcome = await conn.on_hello(hello)
+        await conn.charge(1 + len(batches), len(body))  # the hello and each batch
         acked = welcome["acked"]
         for batch in sorted(batches, key=lambda b: b.seq):
             if not conn.refused:
@@ -42,6 +45,26 @@ async def ingest_batch(request: web.Request) -> web.Response:
     response = web.json_response({"acked": acked, "config": welcome["config"]})
     _allow_origin(response, origin)
     return response
+
+
+async def _read_body(request: web.Request) -> bytes:
+    """The body, read under the same bounds as a WebSocket frame: one of the
+    client IP's connection slots, its announced size held in the node's budget
+    of bytes being received, and the frame timeout."""
+    app = request.app
+    settings = app[keys.SETTINGS]
+    admission = app[keys.ADMISSION]
+    announced = min(request.content_length or settings.max_frame_bytes, settings.max_frame_bytes)
+    ip = client_ip(request, settings.trusted_proxies)
+    with admission.recorders.slot(ip), admission.inflight.held(announced):
+        try:
+            async with asyncio.timeout(settings.frame_timeout_seconds):
+                return await request.read()
+        except TimeoutError:
+            raise TimedOut(
+                f"the body must arrive within {settings.frame_timeout_seconds:g} s",
+                code="frame_timeout",
+            ) from None
 
 
 async def ingest_preflight(request: web.Request) -> web.Response:

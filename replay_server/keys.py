@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .auth.throttle import LoginThrottle
 from .db.engine import SessionFactory
+from .ingest.admission import Admission
 from .ingest.ingestor import Ingestor
 from .ingest.ratelimit import IngestRateLimits
 from .ingest.sites import SiteDirectory
@@ -28,6 +29,7 @@ SECRET = web.AppKey("secret", bytes)
 RECORDER_SOCKETS = web.AppKey("recorder_sockets", weakref.WeakSet[web.WebSocketResponse])
 METRICS = web.AppKey("metrics", Metrics)
 RATE_LIMITS = web.AppKey("rate_limits", IngestRateLimits)
+ADMISSION = web.AppKey("admission", Admission)
 LIVE = web.AppKey("live", LiveBroker)
 LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 COUNTRIES = web.AppKey("countries", CountryLookup)

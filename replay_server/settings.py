@@ -151,13 +151,102 @@ class Settings:
         "acks wait for chunking to catch up (backpressure instead of unbounded growth).",
     )
     rate_per_ip: float = setting(
-        20.0, "Recorder messages per second allowed per client IP (0: no limit)."
+        50.0,
+        "Hellos of sessions new to this node, per second per client IP (0: no limit). "
+        "A hello of a session the node saw in the last minutes (a reconnect, the next page, "
+        "an HTTP fallback request) is not counted: this limits abuse, not visitors behind "
+        "one address. Over it: 429 / 4429 rate_limited.",
     )
-    rate_burst_per_ip: float = setting(200.0, "Burst allowance above RATE_PER_IP.")
+    rate_burst_per_ip: float = setting(
+        2000.0, "Burst allowance above RATE_PER_IP (a reconnect storm of a carrier NAT)."
+    )
+    rate_connects_per_ip: float = setting(
+        100.0,
+        "Recorder WebSockets opened per second per client IP (0: no limit). "
+        "Over it: 4429 rate_limited.",
+    )
+    rate_burst_connects_per_ip: float = setting(
+        2000.0, "Burst allowance above RATE_CONNECTS_PER_IP."
+    )
+    rate_per_session: float = setting(
+        10.0,
+        "Recorder messages per second per session (0: no limit). A session over it is "
+        "slowed (its next message waits for its turn), not other sessions.",
+    )
+    rate_burst_per_session: float = setting(
+        300.0, "Burst allowance above RATE_PER_SESSION (batches resent after a reconnect)."
+    )
+    rate_bytes_per_session: float = setting(
+        512.0 * 1024, "Recorder bytes (as sent) per second per session (0: no limit)."
+    )
+    rate_burst_bytes_per_session: float = setting(
+        16.0 * 1024 * 1024,
+        "Burst allowance above RATE_BYTES_PER_SESSION (the recorder holds up to 16 MiB).",
+    )
     rate_per_site: float = setting(
         5000.0, "Recorder messages per second allowed per site (0: no limit)."
     )
     rate_burst_per_site: float = setting(20_000.0, "Burst allowance above RATE_PER_SITE.")
+    rate_bytes_per_site: float = setting(
+        64.0 * 1024 * 1024, "Recorder bytes (as sent) per second per site (0: no limit)."
+    )
+    rate_burst_bytes_per_site: float = setting(
+        256.0 * 1024 * 1024, "Burst allowance above RATE_BYTES_PER_SITE."
+    )
+    rate_max_wait_seconds: float = setting(
+        5.0,
+        "A message over its session's or site's rate waits up to this long for its turn; "
+        "one that would wait longer is refused (429 / 4429 rate_limited).",
+    )
+    max_connections: int = setting(
+        0,
+        "Open TCP connections a node accepts; more are answered 503 server_busy and "
+        "closed at once. 0: the file descriptor limit `serve` runs with, less 256 kept "
+        "for files, the database and workers.",
+    )
+    max_connections_per_ip: int = setting(
+        4000,
+        "Open connections per client IP: TCP connections from one untrusted peer, and "
+        "recorder connections per visitor address behind REPLAY_TRUSTED_PROXIES. "
+        "Over it: 429 / 4429 too_many_connections. Several thousand lets 1,000 visitors "
+        "share one carrier NAT (0: no limit).",
+    )
+    max_hello_frame_bytes: int = setting(
+        64 * 1024,
+        "Largest WebSocket frame accepted before the server's welcome (only the hello "
+        "comes then). Over it: 4413 frame_too_large.",
+    )
+    max_inflight_bytes: int = setting(
+        64 * 1024 * 1024,
+        "Bytes of WebSocket frames and POST /ingest/batch bodies being received at once "
+        "on a node (as announced by their headers). A frame or body that would go over "
+        "is refused at its header: 429 / 4429 server_busy.",
+    )
+    hello_timeout_seconds: float = setting(
+        10.0, "A recorder WebSocket must send its hello within this long: 4408 hello_timeout."
+    )
+    ws_idle_timeout_seconds: float = setting(
+        600.0,
+        "A welcomed recorder WebSocket that sends no frame for this long is closed with "
+        "4408 idle_timeout (the recorder reconnects when it has something to send; "
+        "nothing unacked is lost). 0: never.",
+    )
+    frame_timeout_seconds: float = setting(
+        60.0,
+        "A WebSocket frame or POST /ingest/batch body must arrive in full within this long "
+        "of its first byte: 4408 / 408 frame_timeout.",
+    )
+    http_header_timeout_seconds: float = setting(
+        10.0,
+        "A request's headers must arrive in full within this long of their first byte; "
+        "slower connections are closed.",
+    )
+    http_keepalive_seconds: float = setting(
+        75.0,
+        "An HTTP connection without a request (before the first one, or between "
+        "keep-alive requests) is closed after this long. Keep it above the idle timeout "
+        "of a reverse proxy's upstream connections.",
+    )
     shutdown_timeout_seconds: float = setting(
         30.0, "On SIGTERM/SIGINT, how long to wait for connections and chunking to finish."
     )

@@ -6,7 +6,9 @@ session's already-acked batches are untouched by anything a connection sends.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 import logging
 import time
 import weakref
@@ -15,18 +17,22 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from aiohttp.http_websocket import WebSocketError
 
 from . import keys
+from .conn_guard import FrameGate, frame_gate_of
 from .errors import InvalidMessage, ReplayError, TooLarge
+from .ingest.admission import TimedOut
 from .ingest.connection import RecorderConnection
 from .ingest.masking import browser_says_no
 from .metrics import Metrics
 from .protocol import Limits, error, pack
 from .proxies import client_ip
+from .settings import Settings
 from .text import clean_header
 
 log = logging.getLogger(__name__)
 
 SERVER_ERROR_CLOSE = 1011
 SERVICE_RESTART_CLOSE = 1012
+CLOSE_TIMEOUT = 3.0  # how long our close waits for the peer's close frame
 
 
 class RecorderSocket(web.WebSocketResponse):
@@ -60,14 +66,18 @@ async def recorder_ws(request: web.Request) -> web.WebSocketResponse:
         heartbeat=settings.ws_heartbeat_seconds,
         max_msg_size=settings.max_frame_bytes,
         compress=False,
+        timeout=CLOSE_TIMEOUT,
     )
     await ws.prepare(request)
     request.app[keys.RECORDER_SOCKETS].add(ws)
     metrics = request.app[keys.METRICS]
-    conn = open_connection(request)
+    refusals: set[asyncio.Task[None]] = set()
+    gate = frame_gate_of(request)
+    if gate is not None:
+        gate.on_refusal = functools.partial(_refuse_soon, ws, metrics, refusals)
     metrics.connections.inc()
     try:
-        await _serve(ws, conn, metrics)
+        await _admit_and_serve(request, ws, gate)
     except ReplayError as e:
         metrics.errors.labels(e.code).inc()
         await _close_with_error(ws, e.ws_close_code, e.code, e.message)
@@ -79,8 +89,25 @@ async def recorder_ws(request: web.Request) -> web.WebSocketResponse:
         await _close_with_error(ws, SERVER_ERROR_CLOSE, "server_error", "internal server error")
     finally:
         metrics.connections.dec()
-        await conn.close()
+        if refusals:
+            await asyncio.wait(refusals)
     return ws
+
+
+async def _admit_and_serve(
+    request: web.Request, ws: web.WebSocketResponse, gate: FrameGate | None
+) -> None:
+    """Per client IP: a cap on open recorder connections and a rate of new ones
+    (the forwarded address behind a trusted proxy)."""
+    app = request.app
+    ip = client_ip(request, app[keys.SETTINGS].trusted_proxies)
+    with app[keys.ADMISSION].recorders.slot(ip):
+        app[keys.RATE_LIMITS].connect(ip)
+        conn = open_connection(request)
+        try:
+            await _serve(ws, conn, app[keys.METRICS], app[keys.SETTINGS], gate)
+        finally:
+            await conn.close()
 
 
 def open_connection(request: web.Request) -> RecorderConnection:
@@ -95,30 +122,90 @@ def open_connection(request: web.Request) -> RecorderConnection:
         countries=request.app[keys.COUNTRIES],
         rate_limits=request.app[keys.RATE_LIMITS],
         privacy_signal=browser_says_no(request.headers),
+        max_hello_bytes=settings.max_hello_frame_bytes,
     )
 
 
-async def _serve(ws: web.WebSocketResponse, conn: RecorderConnection, metrics: Metrics) -> None:
-    async for msg in ws:
-        if msg.type == WSMsgType.BINARY:
-            started = time.perf_counter()
-            metrics.bytes_in.inc(len(msg.data))
-            for reply in await conn.handle_frame(msg.data):
-                frame = pack(reply)
-                await ws.send_bytes(frame)
-                metrics.bytes_out.inc(len(frame))
-                if reply["t"] == "ack":
-                    metrics.ack_latency.observe(time.perf_counter() - started)
-            if conn.refused:
-                await ws.close()
-                return
-        elif msg.type == WSMsgType.TEXT:
-            raise InvalidMessage("text frames are not accepted; send msgpack in binary frames")
-        elif msg.type == WSMsgType.ERROR:
-            exc = ws.exception()
-            if isinstance(exc, WebSocketError) and exc.code == WSCloseCode.MESSAGE_TOO_BIG:
-                raise TooLarge("frame too large", code="frame_too_large")
-            return
+async def _serve(
+    ws: web.WebSocketResponse,
+    conn: RecorderConnection,
+    metrics: Metrics,
+    settings: Settings,
+    gate: FrameGate | None,
+) -> None:
+    loop = asyncio.get_running_loop()
+    try:
+        async with asyncio.timeout(None) as quiet:
+            while True:
+                quiet.reschedule(_quiet_until(loop.time(), conn, settings))
+                msg = await ws.receive()
+                quiet.reschedule(None)
+                if msg.type != WSMsgType.BINARY:
+                    _not_binary(ws, msg.type)
+                    return
+                await _on_frame(ws, conn, metrics, msg.data)
+                if conn.refused:
+                    await ws.close()
+                    return
+                if gate is not None and conn.hello is not None:
+                    gate.welcomed()
+    except TimeoutError:
+        if not quiet.expired():
+            raise
+        if conn.hello is None:
+            raise TimedOut(
+                f"no hello within {settings.hello_timeout_seconds:g} s", code="hello_timeout"
+            ) from None
+        raise TimedOut(
+            f"no frame for {settings.ws_idle_timeout_seconds:g} s", code="idle_timeout"
+        ) from None
+
+
+def _quiet_until(now: float, conn: RecorderConnection, settings: Settings) -> float | None:
+    """Until when a connection may send nothing: the hello timeout before the
+    hello, the idle timeout after it."""
+    if conn.hello is None:
+        return now + settings.hello_timeout_seconds
+    return now + settings.ws_idle_timeout_seconds if settings.ws_idle_timeout_seconds else None
+
+
+async def _on_frame(
+    ws: web.WebSocketResponse, conn: RecorderConnection, metrics: Metrics, data: bytes
+) -> None:
+    started = time.perf_counter()
+    metrics.bytes_in.inc(len(data))
+    for reply in await conn.handle_frame(data):
+        frame = pack(reply)
+        await ws.send_bytes(frame)
+        metrics.bytes_out.inc(len(frame))
+        if reply["t"] == "ack":
+            metrics.ack_latency.observe(time.perf_counter() - started)
+
+
+def _not_binary(ws: web.WebSocketResponse, kind: WSMsgType) -> None:
+    """A text frame or aiohttp's refusal of a frame; a close ends the loop."""
+    if kind == WSMsgType.TEXT:
+        raise InvalidMessage("text frames are not accepted; send msgpack in binary frames")
+    if kind == WSMsgType.ERROR:
+        exc = ws.exception()
+        if isinstance(exc, WebSocketError) and exc.code == WSCloseCode.MESSAGE_TOO_BIG:
+            raise TooLarge("frame too large", code="frame_too_large")
+
+
+def _refuse_soon(
+    ws: web.WebSocketResponse,
+    metrics: Metrics,
+    pending: set[asyncio.Task[None]],
+    error: ReplayError,
+) -> None:
+    """The frame gate refused (from the transport's callback): the error frame
+    and the close follow in a task, which also ends the handler's receive."""
+    metrics.errors.labels(error.code).inc()
+    task = asyncio.get_running_loop().create_task(
+        _close_with_error(ws, error.ws_close_code, error.code, error.message)
+    )
+    pending.add(task)
+    task.add_done_callback(pending.discard)
 
 
 async def _close_with_error(

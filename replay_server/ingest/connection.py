@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..errors import InvalidMessage
+from ..errors import InvalidMessage, TooLarge
 from ..protocol import Batch, Bye, Hello, Limits, ack, parse_message, unpack_frame, welcome
 from .frame_prep import FrameContext
 from .ingestor import Ingestor
@@ -30,6 +30,7 @@ class RecorderConnection:
         countries: CountryLookup,
         rate_limits: IngestRateLimits,
         privacy_signal: bool = False,
+        max_hello_bytes: int = 64 * 1024,
     ) -> None:
         self._sites = sites
         self._ingestor = ingestor
@@ -40,6 +41,7 @@ class RecorderConnection:
         self._countries = countries
         self._rate_limits = rate_limits
         self._privacy_signal = privacy_signal  # the browser sent DNT: 1 or Sec-GPC: 1
+        self._max_hello_bytes = max_hello_bytes
         self.site: SiteInfo | None = None
         self.hello: Hello | None = None
         self.state: SessionState | None = None
@@ -47,13 +49,19 @@ class RecorderConnection:
         self._clock_offset_ms = 0
         self._masking = MaskPolicy()
 
-    def charge(self, messages: int = 1) -> None:
-        """Count messages against the IP's and the site's rate limits."""
-        for _ in range(messages):
-            self._rate_limits.take(self._client_ip, self.site.id if self.site else None)
+    async def charge(self, messages: int, nbytes: int) -> None:
+        """Count messages against the session's and the site's rates (after the
+        hello: before it neither is known); waits while they are briefly over."""
+        if self.hello is None or self.site is None:
+            raise InvalidMessage("hello must come first", code="hello_required")
+        await self._rate_limits.messages(
+            _session_key(self.hello), str(self.site.id), messages, nbytes
+        )
 
     async def handle_frame(self, frame: bytes) -> list[dict[str, Any]]:
-        self.charge()
+        if self.hello is None:
+            return await self._before_hello(frame)
+        await self.charge(1, len(frame))
         prepared = await self._ingestor.prepare_frame(frame, self._frame_context())
         if prepared is not None:
             state = self._batch_state(prepared.page)
@@ -67,6 +75,27 @@ class RecorderConnection:
             self.state.said_bye = True
         return []
 
+    async def _before_hello(self, frame: bytes) -> list[dict[str, Any]]:
+        # Only a hello (or a bye) is read before the hello: nothing costlier is
+        # decoded for a connection whose site and session are not known yet.
+        if len(frame) > self._max_hello_bytes:
+            raise TooLarge(
+                f"frames before the welcome may have at most {self._max_hello_bytes} bytes",
+                code="frame_too_large",
+            )
+        raw = unpack_frame(frame, self.limits)
+        kind = raw.get("t")
+        if kind == "bye":
+            return []
+        if kind != "hello":
+            raise InvalidMessage("hello must come first", code="hello_required")
+        message = parse_message(raw, self.limits)
+        assert isinstance(message, Hello)
+        welcome_msg = await self.on_hello(message)
+        if self.hello is not None:
+            await self.charge(1, len(frame))
+        return [welcome_msg]
+
     def _frame_context(self) -> FrameContext:
         state, hello = self.state, self.hello
         if state is None or hello is None:
@@ -78,6 +107,7 @@ class RecorderConnection:
     async def on_hello(self, hello: Hello) -> dict[str, Any]:
         if self.hello is not None:
             raise InvalidMessage("hello was already sent on this connection")
+        self._rate_limits.hello(self._client_ip, _session_key(hello))
         site = await self._sites.by_key(hello.site)
         site.check_origin(self._origin)
         self.site, self.hello = site, hello
@@ -114,3 +144,7 @@ class RecorderConnection:
         state, self.state = self.state, None
         if state is not None:
             await self._ingestor.disconnected(state)
+
+
+def _session_key(hello: Hello) -> str:
+    return f"{hello.site}/{hello.sid}"
