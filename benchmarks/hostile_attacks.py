@@ -31,14 +31,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.hostile_wire import (
     Target,
-    client_frame,
     connect,
     deep_tree_frame,
     describe_reply,
-    frame_header,
     handshake,
     inflation_frame,
     json_bomb,
+    masked_frame,
     read_frame,
     upgrade_request,
 )
@@ -287,13 +286,13 @@ async def partial_frames(attack: Attack) -> None:
     4 MiB and send 90% of its payload, then hold."""
     length = 4 * 1024 * 1024 - 1024
     sent_part = int(length * 0.9)
-    payload = b"\x00" * sent_part
+    start_of_frame = masked_frame(b"\x00" * sent_part, announced=length)
     attack.figures["bytes_sent_per_socket"] = sent_part
 
     async def partial(_n: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         opened = time.monotonic()
         await upgrade(attack, reader, writer)
-        writer.write(frame_header(length) + payload)
+        writer.write(start_of_frame)
         await asyncio.wait_for(writer.drain(), max(1.0, attack.left()))
         await held(attack, reader, writer, opened)
 
@@ -320,7 +319,7 @@ async def hello_storm(attack: Attack) -> None:
             key = attack.target.site_key
             hello = hello_message(key, str(uuid.uuid4()), str(uuid.uuid4()))
             sent = time.monotonic()
-            writer.write(client_frame(msgpack.packb(hello)))
+            writer.write(masked_frame(msgpack.packb(hello)))
             opcode, data = await asyncio.wait_for(read_frame(reader), 10)
             attack.reply_seconds.append(time.monotonic() - sent)
             attack.count(f"ws 0xFF user agent: {describe_reply(opcode, data)}")

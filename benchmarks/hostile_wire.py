@@ -60,10 +60,8 @@ async def handshake(
     return int(head.split(b" ", 2)[1])
 
 
-def frame_header(length: int, opcode: int = 2, mask_key: bytes = b"\0\0\0\0") -> bytes:
-    """A final client frame's header announcing `length` payload bytes. The zero
-    mask key is valid (RFC 6455 only requires the mask bit) and leaves the
-    payload as it is."""
+def frame_header(length: int, opcode: int, mask_key: bytes) -> bytes:
+    """A final, masked client frame's header announcing `length` payload bytes."""
     first = bytes([0x80 | opcode])
     if length < 126:
         return first + bytes([0x80 | length]) + mask_key
@@ -72,8 +70,13 @@ def frame_header(length: int, opcode: int = 2, mask_key: bytes = b"\0\0\0\0") ->
     return first + bytes([0x80 | 127]) + struct.pack("!Q", length) + mask_key
 
 
-def client_frame(payload: bytes, opcode: int = 2) -> bytes:
-    return frame_header(len(payload), opcode) + payload
+def masked_frame(payload: bytes, opcode: int = 2, announced: int | None = None) -> bytes:
+    """A client frame masked with a random key (RFC 6455); `announced`: a
+    header that promises more payload than follows."""
+    key, n = os.urandom(4), len(payload)
+    stream = (key * (n // 4 + 1))[:n]
+    body = (int.from_bytes(payload, "big") ^ int.from_bytes(stream, "big")).to_bytes(n, "big")
+    return frame_header(n if announced is None else announced, opcode, key) + body
 
 
 async def read_frame(reader: asyncio.StreamReader) -> tuple[int, bytes]:
