@@ -200,7 +200,7 @@ class Settings:
     )
     max_connections: int = setting(
         0,
-        "Open TCP connections a node accepts; more are answered 503 server_busy and "
+        "Open TCP connections a node accepts; more are answered 429 server_busy and "
         "closed at once. 0: the file descriptor limit `serve` runs with, less 256 kept "
         "for files, the database and workers.",
     )
