@@ -38,10 +38,10 @@ from benchmarks.hostile_wire import (
     inflation_frame,
     json_bomb,
     masked_frame,
-    read_frame,
     upgrade_request,
 )
 from benchmarks.ingest_load import ORIGIN, hello_message, raise_fd_limit
+from tests.wsraw import read_frame
 
 # Loopback addresses: 127.0.0.1 is the orchestrator's health probe, 127.1.x.y
 # the well-behaved recorders, 127.2.0.1 the single-address attacker and
@@ -320,7 +320,7 @@ async def hello_storm(attack: Attack) -> None:
             hello = hello_message(key, str(uuid.uuid4()), str(uuid.uuid4()))
             sent = time.monotonic()
             writer.write(masked_frame(msgpack.packb(hello)))
-            opcode, data = await asyncio.wait_for(read_frame(reader), 10)
+            opcode, data = await read_frame(reader, 10)
             attack.reply_seconds.append(time.monotonic() - sent)
             attack.count(f"ws 0xFF user agent: {describe_reply(opcode, data)}")
 

@@ -79,20 +79,11 @@ def masked_frame(payload: bytes, opcode: int = 2, announced: int | None = None) 
     return frame_header(n if announced is None else announced, opcode, key) + body
 
 
-async def read_frame(reader: asyncio.StreamReader) -> tuple[int, bytes]:
-    """One server frame (unmasked): its opcode and payload."""
-    first, second = await reader.readexactly(2)
-    length = second & 0x7F
-    if length == 126:
-        (length,) = struct.unpack("!H", await reader.readexactly(2))
-    elif length == 127:
-        (length,) = struct.unpack("!Q", await reader.readexactly(8))
-    return first & 0x0F, await reader.readexactly(length)
-
-
 def describe_reply(opcode: int, payload: bytes) -> str:
     """What the server answered, as an outcome key: `welcome`, `ack`,
-    `error <code>`, `close <code>`."""
+    `error <code>`, `close <code>` (`opcode`, `payload`: from tests.wsraw.read_frame)."""
+    if opcode == -1:
+        return "closed without a frame"
     if opcode == 8:
         code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005
         return f"close {code}"
