@@ -11,7 +11,11 @@
   frame headers still arriving, and a deadline per frame.
 
 Built by replay_server/runner.py around aiohttp's own RequestHandler; the
-state lives in ingest/admission.py (app[keys.ADMISSION])."""
+state lives in ingest/admission.py (app[keys.ADMISSION]). aiohttp has no hooks
+for any of this: the subclass reads a few of RequestHandler's attributes
+(`_request_count`, `_waiter`, `_upgraded`) and builds handlers as its Server
+would (aiohttp 3.14); tests/test_conn_guard.py pins the behaviour on a real
+process, so an aiohttp upgrade that changes them fails there."""
 
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ from aiohttp.web_protocol import RequestHandler
 from .edge import error_body
 from .errors import ReplayError, TooLarge
 from .ingest.admission import Admission, TimedOut, server_busy
+from .metrics import Metrics
 from .proxies import is_trusted
 
 log = logging.getLogger(__name__)
@@ -41,6 +46,7 @@ OP_CONTROL = 0x8  # and above: close, ping, pong (at most 125 bytes, checked by 
 @dataclass(frozen=True)
 class GuardConfig:
     admission: Admission
+    metrics: Metrics
     trusted_proxies: str
     header_timeout: float
     frame_timeout: float
@@ -76,9 +82,18 @@ class GuardedRequestHandler(RequestHandler):
         # A trusted proxy carries many visitors: only the node total counts it here
         # (its visitors are counted per forwarded address at the recorder endpoints).
         untrusted = None if is_trusted(address, self.config.trusted_proxies) else address or ""
-        refusal = self.config.admission.open_tcp(untrusted)
+        admission = self.config.admission
+        refusal = admission.open_tcp(untrusted)
         if refusal is not None:
-            log.debug("refused a connection from %s: %s", address, refusal.code)
+            self.config.metrics.errors.labels(refusal.code).inc()
+            if admission.warn_due(time.monotonic()):
+                log.warning(
+                    "refusing connections (%s; %d open, from %s now): see "
+                    "REPLAY_MAX_CONNECTIONS, REPLAY_MAX_CONNECTIONS_PER_IP",
+                    refusal.code,
+                    admission.total,
+                    address,
+                )
             transport.write(canned_refusal(refusal))
             self.force_close()
             return
@@ -105,7 +120,7 @@ class GuardedRequestHandler(RequestHandler):
         return self._request_count == 0 or (waiter is not None and not waiter.done())
 
     def _head_late(self) -> None:
-        log.debug("closed a connection whose request head was not complete in time")
+        self.config.metrics.errors.labels("header_timeout").inc()
         self.force_close()
 
     def set_parser(
@@ -115,7 +130,8 @@ class GuardedRequestHandler(RequestHandler):
         super().set_parser(self.frame_gate, data_received_cb)  # type: ignore[arg-type]
 
     def _frame_refused(self, error: ReplayError) -> None:
-        log.debug("closed a WebSocket: %s", error.code)
+        # Not a recorder's socket (those answer with an error frame: ws_recorder).
+        self.config.metrics.errors.labels(error.code).inc()
         self.force_close()
 
 

@@ -88,6 +88,7 @@ async def _serve(settings: Settings, app: web.Application) -> None:
 def guard_config(settings: Settings, app: web.Application) -> GuardConfig:
     return GuardConfig(
         admission=app[keys.ADMISSION],
+        metrics=app[keys.METRICS],
         trusted_proxies=settings.trusted_proxies,
         header_timeout=settings.http_header_timeout_seconds,
         frame_timeout=settings.frame_timeout_seconds,

@@ -6,6 +6,7 @@ progress (request headers, frames). Plain bookkeeping, no I/O: the edge
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -18,6 +19,20 @@ class TimedOut(ReplayError):
     code = "timeout"
     http_status = 408
     ws_close_code = 4408
+
+
+def address_key(ip: str | None) -> str | None:
+    """What per-address limits count: an IPv4 address, or an IPv6 /64 (one
+    subscriber's network: its 2^64 addresses cost an attacker nothing)."""
+    if not ip or ":" not in ip:
+        return ip
+    try:
+        address = ipaddress.IPv6Address(ip.split("%", 1)[0])
+    except ValueError:
+        return ip
+    if address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(ipaddress.IPv6Network((address, 64), strict=False))
 
 
 def too_many_connections() -> RateLimited:
@@ -56,7 +71,9 @@ class Counts:
 
     @contextlib.contextmanager
     def slot(self, key: str | None) -> Iterator[None]:
-        """Hold one of `key`'s slots for the block, or raise too_many_connections."""
+        """Hold one of the slots of `key` (a client address) for the block, or
+        raise too_many_connections."""
+        key = address_key(key)
         if key is None:
             yield
             return
@@ -69,6 +86,7 @@ class Counts:
 
 
 BIG_MESSAGE = 256 * 1024
+WARN_EVERY_SECONDS = 60.0
 
 
 class Budget:
@@ -147,18 +165,29 @@ class Admission:
         self.connections = Counts(self.max_per_ip)
         self.recorders = Counts(self.max_per_ip)
         self.total = 0
+        self._warned_at = -WARN_EVERY_SECONDS
+
+    def warn_due(self, now: float) -> bool:
+        """True at most once per WARN_EVERY_SECONDS: refusals under a flood are
+        logged once a minute (and counted in /metrics), not once each."""
+        if now - self._warned_at < WARN_EVERY_SECONDS:
+            return False
+        self._warned_at = now
+        return True
 
     def open_tcp(self, peer_ip: str | None) -> ReplayError | None:
         """A TCP connection was accepted: None to serve it, or why to refuse it.
         Peer None: a trusted proxy's, counted in the total only."""
         if self.max_connections and self.total >= self.max_connections:
             return server_busy()
-        if peer_ip is not None and not self.connections.acquire(peer_ip):
+        key = address_key(peer_ip)
+        if key is not None and not self.connections.acquire(key):
             return too_many_connections()
         self.total += 1
         return None
 
     def close_tcp(self, peer_ip: str | None) -> None:
         self.total -= 1
-        if peer_ip is not None:
-            self.connections.release(peer_ip)
+        key = address_key(peer_ip)
+        if key is not None:
+            self.connections.release(key)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..errors import RateLimited
+from .admission import address_key
 
 MAX_KEYS = 100_000
 
@@ -124,14 +125,16 @@ class IngestRateLimits:
 
     def connect(self, client_ip: str | None) -> None:
         """A recorder WebSocket opened."""
-        if client_ip:
-            self.connects_per_ip.take(client_ip)
+        key = address_key(client_ip)
+        if key:
+            self.connects_per_ip.take(key)
 
     def hello(self, client_ip: str | None, session: str) -> None:
         """A hello: counted per IP only for a session this node does not know yet
         (a known one is bounded by its own session rate)."""
-        if client_ip and not self.sessions.seen(session):
-            self.hellos_per_ip.take(client_ip)
+        key = address_key(client_ip)
+        if key and not self.sessions.seen(session):
+            self.hellos_per_ip.take(key)
 
     async def messages(self, session: str, site: str, count: int, nbytes: int) -> None:
         """Charge a session's messages to it and to its site, waiting (up to
