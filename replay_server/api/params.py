@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from aiohttp import web
 
 from ..db import scope
@@ -9,6 +11,9 @@ from ..errors import InvalidMessage, NotFound
 from .search_params import parse_session_query
 
 MAX_DB_INT_DIGITS = 18  # anything longer cannot be a row id (and would overflow SQLite)
+MAX_DB_INT = 10**MAX_DB_INT_DIGITS - 1
+MAX_ROW_ID = 2**31 - 1  # ids are 32-bit INTEGER columns (PostgreSQL refuses larger)
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
 def int_param(
@@ -18,23 +23,26 @@ def int_param(
     minimum: int | None = None,
     maximum: int | None = None,
 ) -> int | None:
+    """An integer parameter within [minimum, maximum] and always within what a
+    64-bit column holds; ASCII digits only (int() also takes "1_000" and other
+    scripts' digits)."""
     raw = request.query.get(name, "").strip()
     if not raw:
         return None
-    try:
-        value = int(raw)
-    except ValueError as e:
-        raise InvalidMessage(f"{name} must be an integer", code="invalid_parameter") from e
-    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        bounds = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
-        raise InvalidMessage(f"{name} must be {bounds}", code="invalid_parameter")
-    return value
+    if not _INTEGER.fullmatch(raw):
+        raise InvalidMessage(f"{name} must be an integer", code="invalid_parameter")
+    low = -MAX_DB_INT if minimum is None else max(minimum, -MAX_DB_INT)
+    high = MAX_DB_INT if maximum is None else min(maximum, MAX_DB_INT)
+    # Digits are counted before int(): Python refuses strings of over 4,300 digits.
+    if len(raw.lstrip("+-")) > MAX_DB_INT_DIGITS or not low <= int(raw) <= high:
+        raise InvalidMessage(f"{name} must be between {low} and {high}", code="invalid_parameter")
+    return int(raw)
 
 
 def id_in_path(request: web.Request, name: str) -> int:
     """A numeric id from the URL path; anything else is simply not found."""
     raw = request.match_info[name]
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > MAX_DB_INT_DIGITS:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) > MAX_ROW_ID:
         raise NotFound(f"{name.removesuffix('_id')} not found")
     return int(raw)
 

@@ -15,6 +15,7 @@ from ..auth.context import require_principal
 from ..db import scope
 from ..db.models import Site
 from ..errors import InvalidMessage
+from ..protocol import MAX_PAGE
 from ..timeutil import iso_utc, now_ms
 from .params import id_in_path, int_param, prefers_msgpack, session_query
 from .serialize import session_detail, session_summary
@@ -74,7 +75,7 @@ async def get_session(request: web.Request) -> web.Response:
 @routes.get("/api/v1/sessions/{session_id}/events")
 async def get_events(request: web.Request) -> web.Response:
     principal = require_principal(request)
-    page = int_param(request, "page", minimum=0)
+    page = int_param(request, "page", minimum=0, maximum=MAX_PAGE)
     from_ms = int_param(request, "from_ms")
     to_ms = int_param(request, "to_ms")
     if from_ms is not None and to_ms is not None and from_ms > to_ms:

@@ -94,6 +94,8 @@ async def get_session(
     """The session, if it belongs to a site of the principal's organisations (else
     NotFound) and the principal holds `role` there (else Forbidden; deleting
     asks for role="admin")."""
+    if "\x00" in session_id:  # from a URL path; PostgreSQL refuses NUL in text
+        raise NotFound("session not found")
     session = await db.scalar(
         select(RecordedSession).where(
             RecordedSession.id == session_id,

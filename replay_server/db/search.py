@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +54,8 @@ SORTS: dict[str, InstrumentedAttribute[int]] = {
     "most_active": RecordedSession.active_ms,
 }
 _LIKE_ESCAPE = "/"
+_CURSOR_KEY = re.compile(r"-?[0-9]{1,18}")  # within a signed 64-bit integer
+_CURSOR_ID = re.compile(r"[!-~]{1,64}")  # printable ASCII: session ids are UUIDs
 _MAX_CHAR = "\U0010ffff"
 
 
@@ -74,10 +77,15 @@ class SessionCursor:
 
     @classmethod
     def decode(cls, value: str) -> SessionCursor:
+        """A cursor this module encoded, or 400 invalid_parameter: the key must
+        fit a 64-bit column and the id be printable ASCII (no NUL for
+        PostgreSQL), whatever a client puts in it."""
         try:
-            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("ascii")
             sort, key, session_id = raw.split(":", 2)
-            if sort not in SORTS or not session_id:
+            if sort not in SORTS or not _CURSOR_KEY.fullmatch(key):
+                raise ValueError("bad cursor")
+            if not _CURSOR_ID.fullmatch(session_id):
                 raise ValueError("bad cursor")
             return cls(sort, int(key), session_id)
         except (binascii.Error, UnicodeDecodeError, ValueError) as e:
