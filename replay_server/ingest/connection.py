@@ -76,18 +76,16 @@ class RecorderConnection:
         return []
 
     async def _before_hello(self, frame: bytes) -> list[dict[str, Any]]:
-        # Only a hello (or a bye) is read before the hello: nothing costlier is
-        # decoded for a connection whose site and session are not known yet.
+        # Only a hello is read before the hello: nothing costlier is decoded, and
+        # nothing else accepted (no rate applies yet), for a connection whose
+        # site and session are not known. The recorder's first frame is its hello.
         if len(frame) > self._max_hello_bytes:
             raise TooLarge(
                 f"frames before the welcome may have at most {self._max_hello_bytes} bytes",
                 code="frame_too_large",
             )
         raw = unpack_frame(frame, self.limits)
-        kind = raw.get("t")
-        if kind == "bye":
-            return []
-        if kind != "hello":
+        if raw.get("t") != "hello":
             raise InvalidMessage("hello must come first", code="hello_required")
         message = parse_message(raw, self.limits)
         assert isinstance(message, Hello)
