@@ -250,3 +250,16 @@ async def test_a_site_id_past_the_column_is_not_found(
     for target in (f"/api/v1/sites/{site_id}/sessions", f"/sites/{site_id}/sessions"):
         status, _, body = await raw_get(client, target.encode(), tenant.token)
         assert status == 404, body[:200]
+
+
+@FUZZ
+@given(data=st.data())
+async def test_other_dashboard_pages(client: Client, tenant: Tenant, data: st.DataObject) -> None:
+    pages = ["/login", "/", "/account/password", "/account/tokens", "/opt-out"]
+    pages += [f"/sites/{tenant.site_id}/settings", f"/orgs/{tenant.org_id}/members"]
+    path = data.draw(st.sampled_from(pages))
+    pairs = data.draw(st.lists(pair(("next", "done", "site")), min_size=1, max_size=3))
+    target = path.encode() + b"?" + query_string(pairs)
+    for token in (tenant.token, ""):  # signed in, and not (a redirect to the login page)
+        status, _, body = await raw_get(client, target, token)
+        assert status in (200, 302, 303, 401, 404), (status, body[:300])
