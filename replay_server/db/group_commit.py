@@ -110,7 +110,7 @@ class GroupCommit(Generic[Item, Result]):
                 return [e] * len(items)
             log.warning(
                 "a group of %d failed (%s: %s); splitting it to find the items at fault",
-                len(items), type(e).__name__, e,
+                len(items), type(e).__name__, _first_line(e),
             )  # fmt: skip
         return await self._split(items)
 
@@ -133,3 +133,9 @@ class GroupCommit(Generic[Item, Result]):
                     continue
             results.extend(await self._split(part))
         return results
+
+
+def _first_line(error: BaseException) -> str:
+    # A database error's text goes on with the statement and its parameters:
+    # visitors' URLs and titles, which have no place in a log line.
+    return (str(error).splitlines() or [""])[0][:200]
