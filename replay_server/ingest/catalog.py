@@ -17,8 +17,9 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 
 from ..db.engine import SessionFactory
-from ..db.group_commit import GroupCommit
+from ..db.group_commit import GroupCommit, is_outage
 from ..db.models import SESSIONS, RecordedSession
+from ..errors import Unavailable
 from ..protocol import Hello
 from .chunk_rows import (
     ChunkConflict,
@@ -57,7 +58,16 @@ class Catalog:
         (Forbidden). `origin` (country, IP as stored) describes a new session's first
         connection."""
         origin = origin or VisitOrigin(country="", ip="")
-        return await self._opens.submit(OpenRequest(site_id, hello, user_agent, now_ms, origin))
+        request = OpenRequest(site_id, hello, user_agent, now_ms, origin)
+        try:
+            return await self._opens.submit(request)
+        except Exception as e:
+            if is_outage(e):
+                # The database is down, or its disk full: nobody's fault, retryable.
+                raise Unavailable(
+                    "sessions cannot be opened now; try again later", code="storage_unavailable"
+                ) from e
+            raise
 
     async def stored_ranges(self, sid: str) -> list[SeqRange] | None:
         """The seq ranges of the session's stored chunks; None for an unknown session."""

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from replay_server.db.engine import SessionFactory, make_session_factory
 from replay_server.db.models import Chunk, PageView, RecordedSession
-from replay_server.errors import Forbidden
+from replay_server.errors import Forbidden, Unavailable
 from replay_server.ingest.catalog import Catalog, ChunkConflict
 from replay_server.ingest.chunker import SpooledBatch, build_chunks
 from replay_server.protocol import Hello
@@ -199,4 +199,6 @@ async def test_every_hello_fails_when_the_database_is_unusable(
         results = await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 10)
     finally:
         await engine.dispose()
-    assert all(isinstance(r, OSError | OperationalError) for r in results), results
+    # Retryable for the recorder (1013), with the database's error as the cause.
+    assert all(isinstance(r, Unavailable) for r in results), results
+    assert all(isinstance(r.__cause__, OSError | OperationalError) for r in results), results

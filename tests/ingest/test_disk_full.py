@@ -4,8 +4,8 @@
 Twice: with the SQLite database on the ordinary disk (REPLAY_DATABASE_URL),
 which isolates what the spool and the blob store do, so recorders still get
 their welcome and the batch path answers; and with everything on the full
-disk, as a default single-node install has it (then a hello can fail too,
-as `server_error`: its database write is refused).
+disk, as a default single-node install has it (then a hello can fail too:
+its database write is refused, and it is answered 1013 like a batch).
 
 Invariants: while the disk is full, batches are refused with `error` +
 1013 (storage_unavailable), never acked and never left hanging; acks come
@@ -151,11 +151,11 @@ async def test_full_disk_refuses_then_recovers_and_loses_no_acked_batch(
         "REPLAY_CHUNK_MAX_AGE_SECONDS": "1",
         "REPLAY_INGEST_WORKERS": "0",
     }
+    # A hello whose database write fails (SQLite on the full disk) is refused
+    # the same way: retryable, not a server error.
     refusals = {(1013, "storage_unavailable")}
     if database == "elsewhere":
         env["REPLAY_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'replay.db'}"
-    else:
-        refusals.add((1011, "server_error"))  # a hello whose database write fails
     server = start_server(data_dir, **env)
     try:
         site_key, token = create_site_and_token(server, ORIGIN)
