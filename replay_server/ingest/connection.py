@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from ..errors import InvalidMessage, TooLarge
-from ..protocol import Batch, Bye, Hello, Limits, ack, parse_message, unpack_frame, welcome
+from ..protocol import Bye, Hello, Limits, ack, parse_message, unpack_frame, welcome
 from .frame_prep import FrameContext
 from .ingestor import Ingestor
 from .masking import MaskPolicy, honours_dnt
@@ -123,11 +123,15 @@ class RecorderConnection:
         self._clock_offset_ms = int(time.time() * 1000) - hello.clock
         return welcome(hello.sid, self.state.acked_seq, config)
 
-    async def on_batch(self, batch: Batch) -> dict[str, Any]:
-        """A batch of the HTTP fallback (beacons: a few small batches at page exit)."""
-        state = self._batch_state(batch.page)
-        prepared = self._ingestor.preparer.prepare_batch(batch, self._frame_context())
-        return ack(await self._ingestor.accept(state, prepared, None))
+    async def on_batch_frame(self, frame: bytes) -> dict[str, Any]:
+        """A batch of the HTTP fallback, as the frame its body was split into
+        (ingest/http_body): prepared like a WebSocket frame, by the frame worker
+        that holds the session's masking state."""
+        prepared = await self._ingestor.prepare_frame(frame, self._frame_context())
+        if prepared is None:
+            raise InvalidMessage("not a batch")
+        state = self._batch_state(prepared.page)
+        return ack(await self._ingestor.accept(state, prepared, frame))
 
     def _batch_state(self, page: int) -> SessionState:
         if self.hello is None or self.state is None:

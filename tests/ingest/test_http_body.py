@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import uuid
 from typing import Any
 
+import aiohttp
 import msgpack
 import pytest
 
@@ -14,6 +16,7 @@ from replay_server.errors import InvalidMessage, ReplayError, TooLarge
 from replay_server.ingest.frame_workers import FrameWorkers
 from replay_server.ingest.http_body import split_http_body
 from replay_server.protocol import parse_message, unpack_frame
+from tests.ingest.conftest import ORIGIN, IngestServer
 from tests.ingest.test_frame_workers import CONFIG
 from tests.rrweb_events import mouse_move, now_ms, page_events
 from tests.trip import LIMITS
@@ -96,3 +99,30 @@ async def test_a_frame_worker_splits_bodies_and_refuses_bombs() -> None:
         assert await workers.split(data, "text/plain") == frames
     finally:
         await workers.close()
+
+
+async def test_the_endpoint_answers_a_bomb_with_413_and_stores_a_good_body(
+    ingest: IngestServer,
+) -> None:
+    bomb = gzip.compress(b'{"hello":{},"batches":[' + b"{}," * 2_000_000 + b"{}]}")
+    t = now_ms()
+    sid = str(uuid.uuid4())
+    good = json.dumps(
+        {
+            "hello": {**hello(sid=sid, clock=t), "site": ingest.site_key},
+            "batches": [
+                {"seq": 1, "page": 0, "events": [mouse_move(t + 5)]},
+                {"seq": 0, "page": 0, "events": page_events(t)},
+            ],
+        }
+    ).encode()
+    headers = {"Origin": ORIGIN, "Content-Type": "text/plain"}
+    async with aiohttp.ClientSession() as http:
+        url = ingest.http_url + "/ingest/batch"
+        async with http.post(url, data=bomb, headers=headers) as response:
+            assert response.status == 413
+            assert (await response.json())["error"]["code"] == "batch_too_large"
+        async with http.post(url, data=good, headers=headers) as response:
+            assert response.status == 200, await response.text()
+            assert (await response.json())["acked"] == 1
+    assert len(await ingest.events(sid)) == len(page_events(t)) + 1
