@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import secrets
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +15,7 @@ from .auth.principal import ROLES
 from .auth.tokens import issue_api_token
 from .db.models import Membership, Organisation, Site, User
 from .errors import NotFound, ReplayError
+from .origins import normalise_origin
 from .timeutil import now_ms
 
 SITE_KEY_PREFIX = "pk_"
@@ -31,36 +31,12 @@ DEFAULT_SITE_SETTINGS: dict[str, Any] = {
     "ip_mode": "truncated",
     "retention_days": 30,
 }
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class AccountError(ReplayError):
     """An account operation was asked something invalid (bad origin, taken email...)."""
 
     code = "invalid_account"
-
-
-def normalise_origin(url: str) -> str:
-    """`HTTPS://Shop.Example:443/path` -> `https://shop.example`, as browsers send Origin."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError as e:
-        raise AccountError(f"invalid origin {url!r}: {e}") from e
-    if parts.scheme.lower() not in _DEFAULT_PORTS:
-        raise AccountError(f"invalid origin {url!r}: only http and https origins are allowed")
-    if not parts.hostname or parts.username is not None or parts.password is not None:
-        raise AccountError(f"invalid origin {url!r}: expected scheme://host[:port]")
-    scheme = parts.scheme.lower()
-    try:
-        host = parts.hostname.encode("idna").decode("ascii")
-    except UnicodeError as e:
-        raise AccountError(f"invalid origin {url!r}: bad host name") from e
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    if port is None or port == _DEFAULT_PORTS[scheme]:
-        return f"{scheme}://{host}"
-    return f"{scheme}://{host}:{port}"
 
 
 def site_snippet(public_url: str, site_key: str) -> str:

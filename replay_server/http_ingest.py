@@ -10,7 +10,7 @@ from aiohttp import web
 from . import keys
 from .errors import InvalidMessage
 from .ingest.admission import TimedOut
-from .ingest.sites import normalise_origin
+from .origins import origin_or_empty
 from .protocol import Hello, parse_message, unpack_frame
 from .proxies import client_ip
 from .ws_recorder import ingest_limits, open_connection
@@ -72,6 +72,7 @@ async def ingest_preflight(request: web.Request) -> web.Response:
 
 def _allow_origin(response: web.Response, origin: str | None) -> None:
     # No credentials are involved; the site's origin check happened in on_hello.
-    if origin and normalise_origin(origin):
-        response.headers["Access-Control-Allow-Origin"] = normalise_origin(origin)
+    allowed = origin_or_empty(origin or "")
+    if allowed:
+        response.headers["Access-Control-Allow-Origin"] = allowed
         response.headers["Vary"] = "Origin"

@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .accounts import AccountError, normalise_origin
 from .errors import ReplayError
+from .origins import InvalidOrigin, normalise_origin
 
 IP_MODES = ("none", "truncated", "full")
 MAX_SELECTOR_LENGTH = 1000
@@ -174,7 +174,7 @@ def parse_origins(text: str) -> list[str]:
         raise ValueError(f"at most {MAX_ORIGINS} origins")
     try:
         return list(dict.fromkeys(normalise_origin(item) for item in items))
-    except AccountError as e:
+    except InvalidOrigin as e:
         raise ValueError(e.message) from e
 
 

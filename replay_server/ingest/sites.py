@@ -9,13 +9,13 @@ import hashlib
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
 from ..db.engine import SessionFactory
 from ..db.models import Site
 from ..errors import Forbidden, UnknownSite
+from ..origins import origin_or_empty
 
 CACHE_SECONDS = 10.0
 
@@ -30,7 +30,7 @@ class SiteInfo:
 
     def check_origin(self, origin: str | None) -> None:
         """Security invariant: ingest only from the site's own origins."""
-        if origin is None or normalise_origin(origin) not in self.allowed_origins:
+        if origin is None or origin_or_empty(origin) not in self.allowed_origins:
             raise Forbidden(
                 f"origin {origin!r} is not allowed for this site", code="origin_not_allowed"
             )
@@ -70,22 +70,6 @@ def sampled_in(site_id: int, sid: str, rate: float) -> bool:
         return False
     digest = hashlib.sha256(f"{site_id}:{sid}".encode()).digest()
     return int.from_bytes(digest[:8], "big") < rate * 2**64
-
-
-def normalise_origin(value: str) -> str:
-    """scheme://host[:port] in lower case, default ports dropped."""
-    parts = urlsplit(value.strip())
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if scheme not in ("http", "https") or not host:
-        return ""
-    try:
-        port = parts.port
-    except ValueError:
-        return ""
-    if port is None or (scheme, port) in (("http", 80), ("https", 443)):
-        return f"{scheme}://{host}"
-    return f"{scheme}://{host}:{port}"
 
 
 class SiteDirectory:
@@ -136,6 +120,6 @@ class SiteDirectory:
             id=site.id,
             org_id=site.org_id,
             public_key=site.public_key,
-            allowed_origins=frozenset(normalise_origin(o) for o in site.allowed_origins),
+            allowed_origins=frozenset(origin_or_empty(o) for o in site.allowed_origins) - {""},
             settings=dict(site.settings),
         )
