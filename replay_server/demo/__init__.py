@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from .. import accounts
 from ..app import create_app
 from ..db.models import Site
+from ..origins import normalise_origin
 from ..settings import Settings
 
 DEMO_DIR = Path(__file__).parent
@@ -41,7 +42,7 @@ def demo_origins(settings: Settings) -> list[str]:
     if settings.host in LOOPBACK_NAMES:
         origins += [f"http://{name}:{settings.port}" for name in LOOPBACK_NAMES]
     parts = (urlsplit(o) for o in origins)
-    return list(dict.fromkeys(accounts.normalise_origin(f"{p.scheme}://{p.netloc}") for p in parts))
+    return list(dict.fromkeys(normalise_origin(f"{p.scheme}://{p.netloc}") for p in parts))
 
 
 async def prepare_demo(db: AsyncSession, settings: Settings) -> DemoLogin:
