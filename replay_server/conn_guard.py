@@ -33,7 +33,7 @@ from aiohttp.web_protocol import RequestHandler
 
 from .edge import error_body
 from .errors import ReplayError, TooLarge
-from .ingest.admission import Admission, TimedOut, server_busy
+from .ingest.admission import SMALL_MESSAGE, Admission, TimedOut, server_busy
 from .metrics import Metrics
 from .proxies import is_trusted
 
@@ -136,10 +136,16 @@ class GuardedRequestHandler(RequestHandler):
 
 
 class FrameGate:
-    """Reads WebSocket frame headers ahead of aiohttp's reader (same interface):
-    every data frame's announced length is reserved in the node's budget until
-    its message is complete, checked against the per-connection limit, and a
-    message in progress must be complete within the frame timeout."""
+    """Reads WebSocket frame headers ahead of aiohttp's reader (same interface).
+
+    A message still incomplete when a read ends is held here, not in aiohttp's
+    reader, and fed to it once complete: what an unfinished frame holds is
+    dropped the moment it is refused, whatever else still refers to the reader
+    (connections are reference cycles, collected late). Such a message has its
+    announced length reserved in the node's budget (server_busy when that is
+    spent) and must be complete within the frame timeout. A message that arrives
+    within one read, like most recorder batches, goes straight through. Before
+    the welcome, messages are limited to a hello's size from their header."""
 
     def __init__(
         self,
@@ -152,11 +158,15 @@ class FrameGate:
         self.on_refusal = on_refusal
         self.limit = config.hello_frame_bytes  # until the welcome
         self.refused = False
+        self._held: list[bytes] = []  # the unfinished unit (message or control frame)
+        self._open = False  # a unit began in an earlier read and is not complete
         self._head = b""  # a frame header still arriving
         self._left = 0  # payload bytes of the current frame still to come
         self._control = False
         self._fin = False
-        self._message = 0  # bytes reserved for the data message being received
+        self._in_message = False  # a data frame without FIN came: more fragments follow
+        self._announced = 0  # bytes the data message being received announced so far
+        self._reserved = 0  # of those, held in the node's budget
 
     def welcomed(self) -> None:
         """Frames up to REPLAY_MAX_FRAME_BYTES from now on (aiohttp checks that)."""
@@ -165,15 +175,25 @@ class FrameGate:
     def feed_data(self, data: bytes) -> tuple[bool, bytes]:
         if self._inner is None:
             return False, b""
-        refusal = self._scan(data)
+        refusal, start = self._scan(data)
         if refusal is not None:
             self.refuse(refusal)
             return False, b""
-        result: tuple[bool, bytes] = self._inner.feed_data(data)
+        if start is None:  # everything is complete
+            ready = b"".join([*self._held, data]) if self._held else data
+            self._held = []
+        elif start > 0:  # complete up to a unit that began in this read
+            ready = b"".join([*self._held, data[:start]])
+            self._held = [data[start:]]
+        else:
+            self._held.append(data)
+            return False, b""
+        result: tuple[bool, bytes] = self._inner.feed_data(ready)
         return result
 
     def feed_eof(self) -> None:
         self._end_message()
+        self._held = []
         inner, self._inner = self._inner, None
         if inner is not None:
             inner.feed_eof()
@@ -182,21 +202,25 @@ class FrameGate:
         if not self.refused:
             self.refused = True
             self._end_message()
-            # The reader's partial frame goes with its last reference now, not at
-            # the next full garbage collection (connections are reference cycles).
+            self._held = []
             self._inner = None
             self.on_refusal(error)
 
-    def _scan(self, data: bytes) -> ReplayError | None:
+    def _scan(self, data: bytes) -> tuple[ReplayError | None, int | None]:
+        """Follows the frames of `data`: a refusal, and where in `data` the unit
+        still unfinished at its end began (0: before it; None: there is none)."""
         pos, size = 0, len(data)
+        start: int | None = 0 if self._open else None
         while pos < size:
             if self._left:
                 step = min(self._left, size - pos)
                 self._left -= step
                 pos += step
-                if not self._left:
-                    self._frame_done()
+                if not self._left and self._frame_done():
+                    start = None
                 continue
+            if start is None:
+                start = pos  # a unit begins with this header
             head = self._head + data[pos : pos + 14]
             need = _header_size(head)
             if need is None or len(head) < need:
@@ -206,11 +230,11 @@ class FrameGate:
             self._head = b""
             refusal = self._frame_started(head[:need])
             if refusal is not None:
-                return refusal
-            if not self._left:
-                self._frame_done()
-        self._watch()
-        return None
+                return refusal, start
+            if not self._left and self._frame_done():
+                start = None
+        self._open = start is not None
+        return self._in_progress(), start
 
     def _frame_started(self, header: bytes) -> ReplayError | None:
         opcode, self._fin = header[0] & 0x0F, bool(header[0] & 0x80)
@@ -222,35 +246,49 @@ class FrameGate:
         self._control = opcode >= OP_CONTROL
         if self._control:
             return None
-        total = self._message + length
-        if self.limit and total > self.limit:
+        self._announced += length
+        if self.limit and self._announced > self.limit:
             return TooLarge(
                 f"frames before the welcome may have at most {self.limit} bytes",
                 code="frame_too_large",
             )
-        if total >= self._config.max_frame_bytes:
-            return None  # aiohttp refuses it from this header (4413)
-        if not self._config.admission.inflight.reserve(length):
-            return server_busy()
-        self._message = total
+        if self._announced >= self._config.max_frame_bytes:  # as aiohttp's reader counts
+            return TooLarge("frame too large", code="frame_too_large")
         return None
 
-    def _frame_done(self) -> None:
-        if not self._control and self._fin:
+    def _frame_done(self) -> bool:
+        """A frame is complete; True when that completes its unit."""
+        if self._control:
+            return not self._in_message
+        if self._fin:
             self._end_message()
+            return True
+        self._in_message = True
+        return False
 
     def _end_message(self) -> None:
-        self._config.admission.inflight.release(self._message)
-        self._message = 0
+        self._config.admission.inflight.release(self._reserved)
+        self._announced = self._reserved = 0
+        self._in_message = False
         self._config.admission.deadlines.disarm(self)
 
-    def _watch(self) -> None:
+    def _in_progress(self) -> ReplayError | None:
+        """At the end of a read: hold what an incomplete message announced in the
+        budget, and give it a deadline."""
         deadlines = self._config.admission.deadlines
-        if not (self._message or self._left or self._head):
+        if not self._open:
             deadlines.disarm(self)
-        elif not deadlines.armed(self):
-            when = time.monotonic() + self._config.frame_timeout
-            deadlines.arm(self, when, self._late)
+            return None
+        if not deadlines.armed(self):
+            deadlines.arm(self, time.monotonic() + self._config.frame_timeout, self._late)
+        more = self._announced - self._reserved
+        if more > 0:
+            if not self._config.admission.inflight.reserve(
+                more, small=self._announced <= SMALL_MESSAGE
+            ):
+                return server_busy()
+            self._reserved = self._announced
+        return None
 
     def _late(self) -> None:
         self.refuse(

@@ -217,10 +217,11 @@ class Settings:
         "comes then). Over it: 4413 frame_too_large.",
     )
     max_inflight_bytes: int = setting(
-        64 * 1024 * 1024,
-        "Bytes of WebSocket frames and POST /ingest/batch bodies being received at once "
-        "on a node (as announced by their headers). A frame or body that would go over "
-        "is refused at its header: 429 / 4429 server_busy.",
+        48 * 1024 * 1024,
+        "Bytes of unfinished WebSocket frames and POST /ingest/batch bodies a node holds "
+        "at once (as their headers announce them). One that would go over is refused: "
+        "429 / 4429 server_busy. Messages of at most 64 KiB (most recorder batches) may "
+        "use half as much again, so big unfinished frames cannot block them.",
     )
     hello_timeout_seconds: float = setting(
         10.0, "A recorder WebSocket must send its hello within this long: 4408 hello_timeout."

@@ -77,20 +77,10 @@ async def refusal(reader: asyncio.StreamReader, timeout: float) -> tuple[str, in
 
 
 def rss_kib(pid: int) -> int:
-    """VmRSS of a process and its children (the frame and chunk workers)."""
-    pids = [pid]
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        pids += [int(c) for c in (task / "children").read_text().split()]
-    total = 0
-    for p in pids:
-        try:
-            status = Path(f"/proc/{p}/status").read_text()
-        except FileNotFoundError:
-            continue
-        total += next(
-            int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")
-        )
-    return total
+    """VmRSS of one process (what the connections of `serve` hold lives in its
+    main process; the workers it starts on first use are not counted)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return next(int(x.split()[1]) for x in status.splitlines() if x.startswith("VmRSS:"))
 
 
 def open_fds(pid: int) -> int:

@@ -86,19 +86,24 @@ class Counts:
 
 
 BIG_MESSAGE = 256 * 1024
+SMALL_MESSAGE = 64 * 1024  # may use the budget's headroom
 WARN_EVERY_SECONDS = 60.0
 
 
 class Budget:
-    """Bytes being received across the node, as announced by frame and body headers."""
+    """Bytes being received across the node, as announced by frame and body
+    headers. Big messages may use `limit`; small ones (a recorder's usual
+    batch) also the headroom above it, half as much again, so that unfinished
+    big frames filling the budget do not stop ordinary traffic."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.used = 0
         self.big_released = 0  # bytes of big messages released since the last take_released()
 
-    def reserve(self, n: int) -> bool:
-        if self.limit and self.used + n > self.limit:
+    def reserve(self, n: int, *, small: bool = False) -> bool:
+        cap = self.limit + self.limit // 2 if small else self.limit
+        if self.limit and self.used + n > cap:
             return False
         self.used += n
         return True
@@ -115,7 +120,7 @@ class Budget:
 
     @contextlib.contextmanager
     def held(self, n: int) -> Iterator[None]:
-        if not self.reserve(n):
+        if not self.reserve(n, small=n <= SMALL_MESSAGE):
             raise server_busy()
         try:
             yield
