@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +20,7 @@ from .db.engine import SessionFactory
 from .db.models import RecordedSession, Site
 from .erasure import Erased, SessionRef, erase_sessions, measure
 from .storage.base import BlobStore
+from .timeutil import now_ms
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ class RetentionSweeper:
         db: SessionFactory,
         blobs: BlobStore,
         interval: float,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], int] = now_ms,
     ) -> None:
         self._db = db
         self._blobs = blobs
@@ -152,7 +152,7 @@ class RetentionSweeper:
                 await self._task
 
     async def sweep_once(self) -> SweepReport:
-        report = await sweep(self._db, self._blobs, int(self._clock() * 1000))
+        report = await sweep(self._db, self._blobs, self._clock())
         if report.total.sessions:
             t = report.total
             log.info(

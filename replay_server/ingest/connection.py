@@ -3,11 +3,11 @@ endpoint and the HTTP fallback: hello, then batches, then bye."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from ..errors import InvalidMessage, TooLarge
 from ..protocol import Bye, Hello, Limits, ack, parse_message, unpack_frame, welcome
+from ..timeutil import now_ms
 from .frame_prep import FrameContext
 from .ingestor import Ingestor
 from .masking import MaskPolicy, honours_dnt
@@ -120,7 +120,7 @@ class RecorderConnection:
         origin = visit_origin(self._client_ip, ip_mode, self._countries)
         self.state = await self._ingestor.open(site.id, hello, self._user_agent, origin)
         self._masking = MaskPolicy.from_settings(site.settings)
-        self._clock_offset_ms = int(time.time() * 1000) - hello.clock
+        self._clock_offset_ms = now_ms() - hello.clock
         return welcome(hello.sid, self.state.acked_seq, config)
 
     async def on_batch_frame(self, frame: bytes) -> dict[str, Any]:

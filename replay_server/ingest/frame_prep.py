@@ -15,7 +15,6 @@ its events say).
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from ..bounds import StructureLimits, check_events, pack
 from ..errors import ReplayError
 from ..protocol import Batch, Limits, parse_message, unpack_frame
 from ..snapshot import BatchSummary, EventLimits, validate_events
+from ..timeutil import now_ms
 from .masking import MaskPolicy, SessionNodes, mask_events
 from .pruning import prune_deep_trees
 
@@ -124,7 +124,7 @@ class FramePreparer:
         check_events(events, self._structure)
         return validate_events(
             events,
-            now_ms=int(time.time() * 1000) - context.clock_offset_ms,
+            now_ms=now_ms() - context.clock_offset_ms,
             max_skew_ms=self._max_skew_ms,
             limits=self._event_limits,
         )

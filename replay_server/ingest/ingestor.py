@@ -19,6 +19,7 @@ from ..protocol import Hello
 from ..settings import Settings
 from ..snapshot import BatchSummary
 from ..storage.base import BlobStore
+from ..timeutil import now_ms
 from .catalog import Catalog
 from .chunk_build import ChunkBuilder, RawBatch
 from .chunker import (
@@ -49,10 +50,6 @@ BACKLOG_WAIT_SECONDS = 10.0
 # for its whole length; smaller ones (~1 ms for a 16 KB snapshot) are cheaper
 # done at once.
 PREPARE_INLINE_BYTES = 256 * 1024
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def worker_config(settings: Settings) -> WorkerConfig:

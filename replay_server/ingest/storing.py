@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from dataclasses import dataclass, field
 
 from ..errors import StorageError
 from ..storage.base import BlobStore
+from ..timeutil import now_ms
 from .catalog import Catalog, ChunkConflict, SeqRange, is_covered
 from .chunk_build import BuildFailed, BuildResult, ChunkBuilder, RawBatch
 from .chunker import BuiltChunk, quarantined_chunk
@@ -77,7 +77,7 @@ class ChunkWriter:
                 await self._discard(chunks)
                 raise
             try:
-                recorded = await self.catalog.record_chunks(sid, chunks, _now_ms(), built.insights)
+                recorded = await self.catalog.record_chunks(sid, chunks, now_ms(), built.insights)
             except ChunkConflict:
                 await self._discard(chunks)
                 continue
@@ -169,7 +169,3 @@ def _unique(batches: list[RawBatch]) -> list[RawBatch]:
     for batch in batches:
         seen.setdefault(batch.seq, batch)
     return [seen[seq] for seq in sorted(seen)]
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
