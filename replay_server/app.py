@@ -15,7 +15,6 @@ from . import keys
 from .api import setup_api
 from .auth.middleware import auth_middleware
 from .auth.throttle import FailureWindow, LoginThrottle
-from .db.engine import make_engine, make_session_factory
 from .edge import error_middleware, security_headers_middleware
 from .health import setup_health
 from .ingest.admission import Admission, Budget
@@ -34,7 +33,7 @@ from .player import setup_dashboard
 from .retention import RetentionSweeper
 from .secret import load_or_create_secret
 from .settings import Settings
-from .storage import open_blob_store
+from .stores import open_blobs, open_database
 
 log = logging.getLogger(__name__)
 
@@ -108,29 +107,17 @@ async def _secret(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
-    settings = app[keys.SETTINGS]
-    engine = make_engine(
-        settings.effective_database_url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-    )
-    app[keys.DB_ENGINE] = engine
-    app[keys.DB] = make_session_factory(engine)
-    app[keys.SITES] = SiteDirectory(app[keys.DB])
-    yield
-    await engine.dispose()
+    async with open_database(app[keys.SETTINGS]) as db:
+        app[keys.DB_ENGINE] = db.engine
+        app[keys.DB] = db.sessions
+        app[keys.SITES] = SiteDirectory(db.sessions)
+        yield
 
 
 async def _blob_store(app: web.Application) -> AsyncIterator[None]:
-    settings = app[keys.SETTINGS]
-    store = open_blob_store(
-        settings.effective_storage_url,
-        s3_endpoint_url=settings.s3_endpoint_url,
-        s3_max_connections=settings.s3_max_connections,
-    )
-    app[keys.BLOBS] = store
-    yield
-    await store.close()
+    async with open_blobs(app[keys.SETTINGS]) as store:
+        app[keys.BLOBS] = store
+        yield
 
 
 async def _live_broker(app: web.Application) -> AsyncIterator[None]:

@@ -22,12 +22,12 @@ from . import accounts, runner
 from .app import create_app
 from .auth.principal import ROLES
 from .auth.tokens import revoke_api_token_value
-from .db.engine import make_engine, make_session_factory
 from .db.migrate import upgrade
 from .errors import NotFound, ReplayError
 from .logs import check_logging_settings, configure_logging
 from .proxies import parse_trusted_proxies
 from .settings import Settings
+from .stores import open_database
 from .timeutil import now_ms
 
 T = TypeVar("T")
@@ -73,14 +73,10 @@ def run_db(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> 
     migrate(settings)
 
     async def run() -> T:
-        engine = make_engine(settings.effective_database_url)
-        try:
-            async with make_session_factory(engine)() as db:
-                result = await work(db)
-                await db.commit()
-                return result
-        finally:
-            await engine.dispose()
+        async with open_database(settings) as database, database.sessions() as db:
+            result = await work(db)
+            await db.commit()
+            return result
 
     return asyncio.run(run())
 

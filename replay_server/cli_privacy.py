@@ -5,33 +5,16 @@ erasure.py), with a progress bar and a summary for the operator."""
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import click
 from sqlalchemy import select
 
-from .db.engine import SessionFactory, make_engine, make_session_factory
 from .db.models import RecordedSession, Site
 from .erasure import Erased, SessionRef, erase_sessions
 from .errors import NotFound
 from .retention import SweepReport, count_expired, sweep
 from .settings import Settings
-from .storage import open_blob_store
-from .storage.base import BlobStore
-
-
-@asynccontextmanager
-async def open_stores(settings: Settings) -> AsyncIterator[tuple[SessionFactory, BlobStore]]:
-    engine = make_engine(settings.effective_database_url)
-    store = open_blob_store(
-        settings.effective_storage_url, s3_endpoint_url=settings.s3_endpoint_url
-    )
-    try:
-        yield make_session_factory(engine), store
-    finally:
-        await store.close()
-        await engine.dispose()
+from .stores import open_stores
 
 
 async def run_retention(settings: Settings, now_ms: int, dry_run: bool) -> str:
