@@ -2,9 +2,10 @@
 
 - Connections: a node-wide cap below the file descriptor limit and a cap per
   untrusted peer address, refused at once with a canned 429 JSON response.
-- Request heads: once their first byte is in, they must be complete within
-  REPLAY_HTTP_HEADER_TIMEOUT_SECONDS (aiohttp's keep-alive timer only bounds
-  the whole wait for a request).
+- Request heads: the first must be complete within
+  REPLAY_HTTP_HEADER_TIMEOUT_SECONDS of the connection opening, later ones
+  within that of their first byte (aiohttp's keep-alive timer only bounds the
+  whole wait for a request).
 - WebSocket frames (FrameGate): read ahead of aiohttp's reader, whose frame
   size limit is fixed per connection and whose partial frames are invisible: a
   small frame limit until the welcome, a node-wide budget of bytes announced by
@@ -98,6 +99,10 @@ class GuardedRequestHandler(RequestHandler):
             self.force_close()
             return
         self._peer_ip, self._admitted = untrusted, True
+        # The first request head is due within the header timeout of the opening
+        # (like nginx's client_header_timeout): a socket that says nothing goes too.
+        when = time.monotonic() + self.config.header_timeout
+        admission.deadlines.arm(self, when, self._head_late)
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self.config.admission.deadlines.disarm(self)

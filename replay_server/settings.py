@@ -239,8 +239,9 @@ class Settings:
     )
     http_header_timeout_seconds: float = setting(
         10.0,
-        "A request's headers must arrive in full within this long of their first byte; "
-        "slower connections are closed.",
+        "A connection's first request headers must arrive in full within this long of "
+        "its opening, later ones within this long of their first byte; slower "
+        "connections are closed.",
     )
     http_keepalive_seconds: float = setting(
         75.0,

@@ -92,6 +92,7 @@ async def test_trickled_request_headers_are_closed_after_the_header_timeout(
 ) -> None:
     with serving(tmp_path, REPLAY_HTTP_HEADER_TIMEOUT_SECONDS="1") as server:
         port = port_of(server)
+        silent = [await asyncio.open_connection("127.0.0.1", port) for _ in range(20)]
         conns = [await asyncio.open_connection("127.0.0.1", port) for _ in range(50)]
         for _, writer in conns:
             writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
@@ -116,6 +117,10 @@ async def test_trickled_request_headers_are_closed_after_the_header_timeout(
             writer.close()
         assert len(closed) == len(conns)
         assert elapsed < 5
+        # Connections that never send a byte go after the timeout too.
+        assert [await asyncio.wait_for(r.read(), 5) for r, _ in silent] == [b""] * len(silent)
+        for _, writer in silent:
+            writer.close()
         assert await healthz(server) == 200
 
 
