@@ -16,21 +16,11 @@ from .auth.tokens import issue_api_token
 from .db.models import Membership, Organisation, Site, User
 from .errors import NotFound, ReplayError
 from .origins import normalise_origin
+from .site_settings import DEFAULT_SITE_SETTINGS as DEFAULT_SITE_SETTINGS
+from .site_settings import validate_settings
 from .timeutil import now_ms
 
 SITE_KEY_PREFIX = "pk_"
-DEFAULT_SITE_SETTINGS: dict[str, Any] = {
-    "mask_all_inputs": True,
-    "mask_all_text": False,
-    "block_selector": "",
-    "mask_text_selector": "",
-    "record": True,
-    "sample_rate": 1.0,
-    "mousemove_sample_ms": 50,
-    "honor_dnt": True,
-    "ip_mode": "truncated",
-    "retention_days": 30,
-}
 
 
 class AccountError(ReplayError):
@@ -122,7 +112,7 @@ async def create_site(
         name=_check_name("site", name),
         public_key=new_site_key(),
         allowed_origins=normalised,
-        settings={**DEFAULT_SITE_SETTINGS, **(settings or {})},
+        settings=validate_settings(settings or {}, DEFAULT_SITE_SETTINGS),
         created_ms=now_ms(),
     )
     db.add(site)

@@ -19,13 +19,12 @@ from sqlalchemy import Select, func, select
 from .db.engine import SessionFactory
 from .db.models import RecordedSession, Site
 from .erasure import Erased, SessionRef, erase_sessions, measure
+from .site_settings import SiteSettings
 from .storage.base import BlobStore
 from .timeutil import now_ms
 
 log = logging.getLogger(__name__)
 
-DEFAULT_RETENTION_DAYS = 30
-MAX_RETENTION_DAYS = 3650
 DAY_MS = 86_400_000
 BATCH_SIZE = 200
 FIRST_SWEEP_DELAY_SECONDS = 60.0
@@ -35,10 +34,7 @@ Progress = Callable[[int], None]
 
 def retention_days(settings: Mapping[str, Any]) -> int:
     """The site's retention in days; a missing or invalid value is the default."""
-    raw = settings.get("retention_days", DEFAULT_RETENTION_DAYS)
-    if isinstance(raw, int) and not isinstance(raw, bool) and 1 <= raw <= MAX_RETENTION_DAYS:
-        return raw
-    return DEFAULT_RETENTION_DAYS
+    return SiteSettings.from_stored(settings).retention_days
 
 
 @dataclass(frozen=True)
@@ -66,7 +62,7 @@ async def site_retentions(db: SessionFactory, now_ms: int) -> list[SiteRetention
         rows = (await session.execute(select(Site.id, Site.settings).order_by(Site.id))).all()
     policies = []
     for site_id, settings in rows:
-        days = retention_days(settings if isinstance(settings, dict) else {})
+        days = SiteSettings.from_stored(settings).retention_days
         policies.append(SiteRetention(site_id, days, now_ms - days * DAY_MS))
     return policies
 

@@ -1,20 +1,25 @@
-"""A site's recording and privacy settings (stored in Site.settings JSON):
-their defaults, and the validation of every field an admin can change, from
-the dashboard's form or from JSON. Bad input is a SettingsError that names each
-offending field; nothing partial is ever saved."""
+"""A site's recording and privacy settings (stored in Site.settings JSON), in
+one place: `SiteSettings` is their typed form with every default, read
+tolerantly from what is stored (`SiteSettings.from_stored`); the validation of
+every field an admin can change, from the dashboard's form or from JSON, is
+here too. Bad input is a SettingsError that names each offending field;
+nothing partial is ever saved."""
 
 from __future__ import annotations
 
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from .errors import ReplayError
 from .origins import InvalidOrigin, normalise_origin
 
 IP_MODES = ("none", "truncated", "full")
+MAX_RETENTION_DAYS = 3650
+MAX_MOUSEMOVE_SAMPLE_MS = 10_000
+MAX_BATCH_MS = 60_000
 MAX_SELECTOR_LENGTH = 1000
 MAX_ORIGINS = 50
 MAX_NAME_LENGTH = 200
@@ -32,6 +37,63 @@ class SettingsError(ReplayError):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    """Every site setting with its default. The stored JSON holds the fields an
+    admin can change (`stored()`); `batch_ms` is read when present (set by hand)."""
+
+    mask_all_inputs: bool = True
+    mask_all_text: bool = False
+    block_selector: str = ""
+    mask_text_selector: str = ""
+    record: bool = True
+    sample_rate: float = 1.0  # share of sessions recorded, 0..1
+    mousemove_sample_ms: int = 50
+    honor_dnt: bool = True  # Do Not Track / Global Privacy Control
+    ip_mode: str = "truncated"  # one of IP_MODES
+    retention_days: int = 30
+    batch_ms: int = 1000  # the recorder's batching interval
+
+    @classmethod
+    def from_stored(cls, raw: object) -> SiteSettings:
+        """Tolerant of what older code or a hand edit stored: unknown keys are
+        ignored, a missing or ill-typed value is its default. An unknown
+        `ip_mode` stores no IP at all: when in doubt, keep less."""
+        stored: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name in stored:
+                value = _read_stored(f.name, stored[f.name])
+                if value is not None:
+                    values[f.name] = value
+        return cls(**values)
+
+    def stored(self) -> dict[str, Any]:
+        """The JSON a new site stores: the fields an admin can change."""
+        return {k: v for k, v in asdict(self).items() if k in SETTING_FIELDS}
+
+
+def _read_stored(name: str, value: Any) -> Any:
+    """A stored value as its field's type, or None for "use the default"."""
+    if name in BOOL_FIELDS:
+        return value if isinstance(value, bool) else None
+    if name in SELECTOR_FIELDS:
+        return value if isinstance(value, str) else None
+    if name == "ip_mode":
+        return value if value in IP_MODES else "none"
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return None
+    if name == "sample_rate":
+        return min(1.0, max(0.0, float(value)))  # as it was read before it was validated
+    limits = {
+        "mousemove_sample_ms": (0, MAX_MOUSEMOVE_SAMPLE_MS),
+        "retention_days": (1, MAX_RETENTION_DAYS),
+        "batch_ms": (1, MAX_BATCH_MS),
+    }
+    low, high = limits[name]
+    return value if isinstance(value, int) and low <= value <= high else None
 
 
 @dataclass(frozen=True)
@@ -124,11 +186,11 @@ def _sample_rate(raw: Any) -> float:
 
 
 def _mousemove_ms(raw: Any) -> int:
-    return int(_number(raw, int, 0, 10_000))
+    return int(_number(raw, int, 0, MAX_MOUSEMOVE_SAMPLE_MS))
 
 
 def _retention_days(raw: Any) -> int:
-    return int(_number(raw, int, 1, 3650))
+    return int(_number(raw, int, 1, MAX_RETENTION_DAYS))
 
 
 _CHECKS: dict[str, Callable[[Any], Any]] = {
@@ -143,7 +205,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "ip_mode": _ip_mode,
     "retention_days": _retention_days,
 }
-SETTING_FIELDS = tuple(_CHECKS)
+SETTING_FIELDS = tuple(_CHECKS)  # what an admin can change
 
 
 def validate_settings(raw: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
@@ -163,6 +225,16 @@ def validate_settings(raw: Mapping[str, Any], current: Mapping[str, Any]) -> dic
     if errors:
         raise SettingsError(errors)
     return result
+
+
+DEFAULT_SITE_SETTINGS: dict[str, Any] = SiteSettings().stored()
+
+
+def complete_stored(raw: object) -> dict[str, Any]:
+    """A site's stored JSON with every field an admin can change, as in effect
+    (missing or ill-typed ones at their default); other stored keys are kept."""
+    kept = dict(raw) if isinstance(raw, Mapping) else {}
+    return {**kept, **SiteSettings.from_stored(kept).stored()}
 
 
 def parse_origins(text: str) -> list[str]:

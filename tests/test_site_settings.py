@@ -11,14 +11,16 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from replay_server import keys
+from replay_server import accounts, keys
 from replay_server.accounts import DEFAULT_SITE_SETTINGS
 from replay_server.db.engine import SessionFactory
 from replay_server.db.models import RecordedSession, Site
 from replay_server.ingest.sites import sampled_in
 from replay_server.site_settings import (
     SettingsError,
+    SiteSettings,
     check_selector,
+    complete_stored,
     parse_site_form,
     validate_settings,
 )
@@ -187,3 +189,57 @@ async def test_sampled_out_sessions_are_not_recorded(
     async with db() as s:
         stored = await s.scalar(select(func.count()).select_from(RecordedSession))
     assert stored == len(recorded)
+
+
+def test_the_defaults_are_what_a_new_site_stores() -> None:
+    assert SiteSettings().stored() == DEFAULT_SITE_SETTINGS
+    assert SiteSettings.from_stored(DEFAULT_SITE_SETTINGS) == SiteSettings()
+    assert SiteSettings.from_stored(None) == SiteSettings() == SiteSettings.from_stored({})
+
+
+def test_stored_settings_are_read_tolerantly() -> None:
+    s = SiteSettings.from_stored(
+        {"old_key": 1, "record": "yes", "retention_days": 7.5, "sample_rate": 2,
+         "mousemove_sample_ms": 100, "batch_ms": 500, "mask_all_text": True,
+         "block_selector": ".secret"}
+    )  # fmt: skip
+    assert s == SiteSettings(
+        record=True, retention_days=30, sample_rate=1.0, mousemove_sample_ms=100,
+        batch_ms=500, mask_all_text=True, block_selector=".secret",
+    )  # fmt: skip
+    # An unknown IP mode stores no address rather than the default's /24.
+    assert SiteSettings.from_stored({"ip_mode": "everything"}).ip_mode == "none"
+    assert SiteSettings.from_stored({"sample_rate": float("nan")}).sample_rate == 1.0
+
+
+def test_complete_stored_fills_defaults_and_keeps_other_keys() -> None:
+    assert complete_stored({"batch_ms": 500, "record": False}) == {
+        **DEFAULT_SITE_SETTINGS, "batch_ms": 500, "record": False,
+    }  # fmt: skip
+
+
+async def test_a_site_is_created_with_valid_settings_only(db: SessionFactory) -> None:
+    async with db() as s:
+        org = await accounts.ensure_organisation(s, "Org typed")
+        site = await accounts.create_site(
+            s, org.id, "Typed", ["https://typed.example"], {"retention_days": 7}
+        )
+        assert site.settings == {**DEFAULT_SITE_SETTINGS, "retention_days": 7}
+        with pytest.raises(SettingsError) as info:
+            await accounts.create_site(
+                s, org.id, "Bad", ["https://bad.example"], {"retention_days": "x"}
+            )
+        assert list(info.value.errors) == ["retention_days"]
+
+
+async def test_a_hand_stored_batch_interval_reaches_the_recorder(
+    client: Client, db: SessionFactory, tenant: Tenant
+) -> None:
+    async with db() as s:
+        site = await s.get(Site, tenant.site_id)
+        assert site is not None
+        site.settings = {**site.settings, "batch_ms": 2500}
+        await s.commit()
+    client.app[keys.SITES].forget(tenant.site_key)
+    info = await client.app[keys.SITES].by_key(tenant.site_key)
+    assert info.recorder_config()["batchMs"] == 2500

@@ -16,6 +16,7 @@ from ..db import scope
 from ..db.models import Site
 from ..errors import InvalidMessage
 from ..protocol import MAX_PAGE
+from ..site_settings import complete_stored
 from ..timeutil import iso_utc, now_ms
 from .params import id_in_path, int_param, prefers_msgpack, session_query
 from .serialize import session_detail, session_summary
@@ -30,7 +31,7 @@ def site_json(site: Site, session_count: int) -> dict[str, Any]:
         "name": site.name,
         "public_key": site.public_key,
         "origins": list(site.allowed_origins),
-        "settings": dict(site.settings),
+        "settings": complete_stored(site.settings),
         "created_at": iso_utc(site.created_ms),
         "session_count": session_count,
     }

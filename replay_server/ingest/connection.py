@@ -14,7 +14,7 @@ from .masking import MaskPolicy, honours_dnt
 from .ratelimit import IngestRateLimits
 from .sites import SiteDirectory, SiteInfo
 from .state import SessionState
-from .visitmeta import DEFAULT_IP_MODE, CountryLookup, visit_origin
+from .visitmeta import CountryLookup, visit_origin
 
 
 class RecorderConnection:
@@ -110,16 +110,15 @@ class RecorderConnection:
         site.check_origin(self._origin)
         self.site, self.hello = site, hello
         config = site.recorder_config(hello.sid)
-        if self._privacy_signal and honours_dnt(site.settings):
+        if self._privacy_signal and honours_dnt(site.site_settings):
             config["record"] = False  # a recorder that did not check DNT/GPC itself
         if not config["record"]:
             self.refused = True
             return welcome(hello.sid, -1, config)
         # Country from the full address, before it is truncated (or dropped) per the site.
-        ip_mode = str(site.settings.get("ip_mode", DEFAULT_IP_MODE))
-        origin = visit_origin(self._client_ip, ip_mode, self._countries)
+        origin = visit_origin(self._client_ip, site.site_settings.ip_mode, self._countries)
         self.state = await self._ingestor.open(site.id, hello, self._user_agent, origin)
-        self._masking = MaskPolicy.from_settings(site.settings)
+        self._masking = MaskPolicy.from_settings(site.site_settings)
         self._clock_offset_ms = now_ms() - hello.clock
         return welcome(hello.sid, self.state.acked_seq, config)
 

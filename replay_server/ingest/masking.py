@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..site_settings import SiteSettings
 from ..snapshot import EventType, IncrementalSource, NodeType
 
 PASSWORD = "password"
@@ -49,11 +50,9 @@ class MaskPolicy:
     mask_text: bool = False
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> MaskPolicy:
-        return cls(
-            mask_inputs=bool(settings.get("mask_all_inputs", True)),
-            mask_text=bool(settings.get("mask_all_text", False)),
-        )
+    def from_settings(cls, settings: SiteSettings | Mapping[str, Any]) -> MaskPolicy:
+        s = _typed(settings)
+        return cls(mask_inputs=s.mask_all_inputs, mask_text=s.mask_all_text)
 
 
 @dataclass
@@ -90,9 +89,14 @@ class SessionNodes:
         return nodes
 
 
-def honours_dnt(settings: Mapping[str, Any]) -> bool:
+def honours_dnt(settings: SiteSettings | Mapping[str, Any]) -> bool:
     """Whether the site respects Do Not Track / Global Privacy Control (default: yes)."""
-    return settings.get("honor_dnt", True) is not False
+    return _typed(settings).honor_dnt
+
+
+def _typed(settings: SiteSettings | Mapping[str, Any]) -> SiteSettings:
+    # A Mapping is a Site.settings as stored.
+    return settings if isinstance(settings, SiteSettings) else SiteSettings.from_stored(settings)
 
 
 def browser_says_no(headers: Mapping[str, str]) -> bool:

@@ -16,6 +16,7 @@ from ..db.engine import SessionFactory
 from ..db.models import Site
 from ..errors import Forbidden, UnknownSite
 from ..origins import origin_or_empty
+from ..site_settings import SiteSettings
 
 CACHE_SECONDS = 10.0
 
@@ -26,7 +27,8 @@ class SiteInfo:
     org_id: int
     public_key: str
     allowed_origins: frozenset[str]
-    settings: dict[str, Any]
+    settings: dict[str, Any]  # as stored; read `site_settings`
+    site_settings: SiteSettings
 
     def check_origin(self, origin: str | None) -> None:
         """Security invariant: ingest only from the site's own origins."""
@@ -38,26 +40,18 @@ class SiteInfo:
     def recorder_config(self, sid: str = "") -> dict[str, Any]:
         """The `config` of the welcome message (docs/protocol.md). With a session
         id, sampling decides here: a session sampled out gets `record: false`."""
-        s = self.settings
-        rate = sample_rate(s)
+        s = self.site_settings
+        rate = s.sample_rate
         return {
-            "record": bool(s.get("record", True)) and (not sid or sampled_in(self.id, sid, rate)),
+            "record": s.record and (not sid or sampled_in(self.id, sid, rate)),
             "sampleRate": rate,
-            "maskAllInputs": bool(s.get("mask_all_inputs", True)),
-            "maskAllText": bool(s.get("mask_all_text", False)),
-            "blockSelector": str(s.get("block_selector", "")),
-            "maskTextSelector": str(s.get("mask_text_selector", "")),
-            "batchMs": int(s.get("batch_ms", 1000)),
-            "mousemoveSampleMs": int(s.get("mousemove_sample_ms", 50)),
+            "maskAllInputs": s.mask_all_inputs,
+            "maskAllText": s.mask_all_text,
+            "blockSelector": s.block_selector,
+            "maskTextSelector": s.mask_text_selector,
+            "batchMs": s.batch_ms,
+            "mousemoveSampleMs": s.mousemove_sample_ms,
         }
-
-
-def sample_rate(settings: dict[str, Any]) -> float:
-    try:
-        rate = float(settings.get("sample_rate", 1.0))
-    except (TypeError, ValueError):
-        return 1.0
-    return min(1.0, max(0.0, rate)) if rate == rate else 1.0
 
 
 def sampled_in(site_id: int, sid: str, rate: float) -> bool:
@@ -122,4 +116,5 @@ class SiteDirectory:
             public_key=site.public_key,
             allowed_origins=frozenset(origin_or_empty(o) for o in site.allowed_origins) - {""},
             settings=dict(site.settings),
+            site_settings=SiteSettings.from_stored(site.settings),
         )

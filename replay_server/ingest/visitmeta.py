@@ -15,8 +15,6 @@ from urllib.parse import parse_qsl, urlsplit
 
 import iptocc
 
-IP_MODES = ("none", "truncated", "full")
-DEFAULT_IP_MODE = "truncated"
 IPV4_KEEP_BITS = 24
 IPV6_KEEP_BITS = 48
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")

@@ -10,12 +10,19 @@ from typing import Any
 from aiohttp import web
 
 from .. import keys
-from ..accounts import DEFAULT_SITE_SETTINGS, rotate_site_key, site_snippet
+from ..accounts import rotate_site_key, site_snippet
 from ..api.params import id_in_path
 from ..auth.context import require_principal
 from ..db import scope
 from ..db.models import Site
-from ..site_settings import IP_MODES, SettingsError, parse_site_form
+from ..site_settings import (
+    BOOL_FIELDS,
+    IP_MODES,
+    SettingsError,
+    SiteSettings,
+    complete_stored,
+    parse_site_form,
+)
 from .forms import done_flash, read_form
 from .render import redirect, render
 
@@ -27,12 +34,12 @@ FLASH = {
 
 
 def _form_values(site: Site) -> dict[str, Any]:
-    s = {**DEFAULT_SITE_SETTINGS, **site.settings}
+    s = SiteSettings.from_stored(site.settings)
     return {
-        **{k: s[k] for k in DEFAULT_SITE_SETTINGS},
+        **s.stored(),
         "name": site.name,
         "origins": "\n".join(site.allowed_origins),
-        "sample_percent": f"{float(s['sample_rate']) * 100:g}",
+        "sample_percent": f"{s.sample_rate * 100:g}",
     }
 
 
@@ -71,10 +78,10 @@ async def settings_submit(request: web.Request) -> web.Response:
     async with request.app[keys.DB]() as db:
         site = await scope.get_site(db, principal, site_id, role="admin")
         try:
-            changes = parse_site_form(form, {**DEFAULT_SITE_SETTINGS, **site.settings})
+            changes = parse_site_form(form, complete_stored(site.settings))
         except SettingsError as e:
             values = {**_form_values(site), **form}
-            for field in ("record", "mask_all_inputs", "mask_all_text", "honor_dnt"):
+            for field in BOOL_FIELDS:
                 values[field] = field in form
             return _page(request, site, values, e.errors, status=400)
         site.name = changes.name
