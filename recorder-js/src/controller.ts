@@ -1,6 +1,7 @@
 // Ties everything together for one tab: privacy gates, identity, one recording per page view,
 // the transport, config from the server, page lifecycle (pagehide, bfcache, visibility).
 
+import { EventType, IncrementalSource } from "@rrweb/types";
 import { DEFAULT_CONFIG, parseConfig, recordingDiffers, type RecEvent, type SiteConfig } from "./config";
 import { buildHello } from "./hello";
 import { SessionClock, visitorId } from "./identity";
@@ -25,9 +26,18 @@ const K_CONFIG = "_rs_cfg";
 /** Without a welcome by then (WebSocket blocked?), record with the defaults over HTTP. */
 const WELCOME_WAIT_MS = 4000;
 const PERSIST_EVERY_MS = 5000;
-const INCREMENTAL = 3;
-/** Incremental sources that are user activity (mouse, scroll, viewport, input, touch, media, drag, selection). */
-const ACTIVITY_SOURCES = [1, 2, 3, 4, 5, 6, 7, 12, 14];
+/** Incremental sources that are user activity. */
+const ACTIVITY_SOURCES: readonly number[] = [
+  IncrementalSource.MouseMove,
+  IncrementalSource.MouseInteraction,
+  IncrementalSource.Scroll,
+  IncrementalSource.ViewportResize,
+  IncrementalSource.Input,
+  IncrementalSource.TouchMove,
+  IncrementalSource.MediaInteraction,
+  IncrementalSource.Drag,
+  IncrementalSource.Selection,
+];
 
 interface PageRun {
   readonly sid: string;
@@ -57,7 +67,7 @@ function loadCachedConfig(sid: string): SiteConfig | null {
 }
 
 function isActivity(e: RecEvent): boolean {
-  if (e.type !== INCREMENTAL) return false;
+  if (e.type !== EventType.IncrementalSnapshot) return false;
   const source: unknown = (e.data as { source?: unknown }).source;
   return typeof source === "number" && ACTIVITY_SOURCES.indexOf(source) >= 0;
 }

@@ -2,6 +2,7 @@
 // of the buffer into seq-numbered batches of at most ~1 MB.
 
 import { record } from "@rrweb/record";
+import { EventType } from "@rrweb/types";
 import type { RecEvent, SiteConfig } from "./config";
 import { captureErrors, type ErrorPayload } from "./errors";
 import { debug, later, listen, safe } from "./log";
@@ -15,7 +16,6 @@ const MAX_BATCH_EVENTS = 5000;
 /** While the server's config is unknown, events wait in the buffer up to this many. */
 const MAX_HELD_EVENTS = 5000;
 const MAX_PENDING_ERRORS = 10;
-const FULL_SNAPSHOT = 2;
 
 export interface RecorderHooks {
   nextSeq(): number;
@@ -225,7 +225,7 @@ export class Recorder {
     this.buffer.push(e);
     this.hooks.onEvent(e);
     // the first frame should reach the server fast: flush right after a full snapshot
-    if (e.type === FULL_SNAPSHOT && !this.soon) this.soon = later("flush", 0, () => this.flush());
+    if (e.type === EventType.FullSnapshot && !this.soon) this.soon = later("flush", 0, () => this.flush());
   }
 
   private reportError(p: ErrorPayload): void {

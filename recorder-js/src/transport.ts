@@ -1,6 +1,7 @@
 // Delivery of queued batches: WebSocket (msgpack frames, hello/welcome/ack, reconnect with
 // backoff, close-code reactions) and the HTTP fallback (fetch POST, one request in flight).
 
+import { CloseCode, isServerAnswer } from "../../js-shared/closecode";
 import { Backoff } from "./backoff";
 import { decodeMessage, encodeBatch, encodeBatchPlain, encodeMessage } from "./codec";
 import type { ErrorMessage, Hello, HttpIngestResponse, ServerMessage, SiteConfig } from "./config";
@@ -18,7 +19,7 @@ export interface TransportHooks {
   needConfig(): boolean;
   /** the HTTP fallback could not obtain a config: go on with the defaults */
   onNoConfig(): void;
-  /** the server refuses this page (4401, 4403, ...); clearQueue: what is held will never be accepted */
+  /** the server refuses this page (UnknownSite, Forbidden, ...); clearQueue: what is held will never be accepted */
   onRefused(reason: string, clearQueue: boolean): void;
 }
 
@@ -33,7 +34,7 @@ export class Transport {
   /** highest seq sent on the current connection */
   private lastSent = -1;
   private lastError: ErrorMessage | null = null;
-  /** after a 4400/4413 without a named seq: drop the first batch <= this once the next welcome is in */
+  /** after a BadRequest/TooLarge without a named seq: drop the first batch <= this once the next welcome is in */
   private dropAfterWelcome = -1;
   private failedOpens = 0;
   private mode: "ws" | "http" = "ws";
@@ -46,7 +47,7 @@ export class Transport {
   private httpSingle = false;
   private httpBad = 0;
   private readonly backoff = new Backoff();
-  // 1013 (the server cannot make data durable: disk full) follows a welcome, which
+  // TryAgainLater (the server cannot make data durable: disk full) follows a welcome, which
   // resets `backoff`: this one grows until a batch is acked again.
   private readonly unavailable = new Backoff(1000, 15000);
 
@@ -135,7 +136,7 @@ export class Transport {
       ws = new WebSocket(this.wsUrl());
     } catch (err) {
       debug("WebSocket refused", err);
-      this.onClosed(1006);
+      this.onClosed(CloseCode.Abnormal);
       return;
     }
     ws.binaryType = "arraybuffer";
@@ -153,7 +154,7 @@ export class Transport {
       if (ws === this.ws) this.onClosed(ev.code);
     });
     this.welcomeTimer = later("welcome timeout", WELCOME_TIMEOUT_MS, () => {
-      if (ws === this.ws && !this.welcomed) this.onClosed(1006);
+      if (ws === this.ws && !this.welcomed) this.onClosed(CloseCode.Abnormal);
     });
   }
 
@@ -166,7 +167,7 @@ export class Transport {
     ws.onopen = ws.onmessage = ws.onclose = null;
     try {
       if (bye && ws.readyState === 1) ws.send(encodeMessage({ t: "bye" }));
-      ws.close(1000);
+      ws.close(CloseCode.Normal);
     } catch (err) {
       debug("close", err);
     }
@@ -203,13 +204,16 @@ export class Transport {
     this.closeSocket(false);
     if (this.stopped || this.mode !== "ws") return;
     debug("ws closed", code, err ? err.code : "");
-    if (code === 4401 || code === 4403) return this.refuse(err ? err.code : String(code), false);
-    if (code === 4413 && err && err.code === "session_too_large") return this.refuse(err.code, true);
-    if (code === 4400 && !wasWelcomed) return this.refuse(err ? err.code : "hello refused", false);
-    if (code === 4400 || code === 4413) this.markOffending(err, sentUpTo);
-    if (code === 4429) return this.scheduleConnect(this.backoff.next(true));
-    if (code === 1013) return this.scheduleConnect(Math.max(1000, this.unavailable.next()));
-    if (!wasWelcomed && code < 4000 && ++this.failedOpens >= MAX_FAILED_OPENS) return this.useHttp();
+    if (code === CloseCode.UnknownSite || code === CloseCode.Forbidden) {
+      return this.refuse(err ? err.code : String(code), false);
+    }
+    if (code === CloseCode.TooLarge && err && err.code === "session_too_large") return this.refuse(err.code, true);
+    if (code === CloseCode.BadRequest && !wasWelcomed) return this.refuse(err ? err.code : "hello refused", false);
+    if (code === CloseCode.BadRequest || code === CloseCode.TooLarge) this.markOffending(err, sentUpTo);
+    if (code === CloseCode.RateLimited) return this.scheduleConnect(this.backoff.next(true));
+    if (code === CloseCode.TryAgainLater) return this.scheduleConnect(Math.max(1000, this.unavailable.next()));
+    // the socket did not get through (proxy, firewall): after a few tries, HTTP
+    if (!wasWelcomed && !isServerAnswer(code) && ++this.failedOpens >= MAX_FAILED_OPENS) return this.useHttp();
     this.scheduleConnect(this.backoff.next());
   }
 

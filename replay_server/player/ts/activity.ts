@@ -1,14 +1,11 @@
 // The activity strip: events per second over the session, drawn on a canvas
 // (a 60-minute session has 3,600 seconds: no element per bar), with the idle
 // stretches that "skip inactivity" fast-forwards shaded on top.
-import type { eventWithTime } from "@rrweb/types";
+import { EventType, IncrementalSource, type eventWithTime } from "@rrweb/types";
 import { el } from "./dom";
 import { formatClock, formatDuration } from "./format";
 
-const INCREMENTAL = 3;
-/** rrweb's user interactions (IncrementalSource MouseMove..Input) and its default idle threshold. */
-const INTERACTION_MIN = 1;
-const INTERACTION_MAX = 5;
+/** rrweb's default idle threshold (interactions: the incremental sources MouseMove..Input). */
 export const INACTIVE_MS = 10_000;
 
 export interface Gap {
@@ -17,20 +14,40 @@ export interface Gap {
 }
 
 export function isInteraction(e: eventWithTime): boolean {
-  if (e.type !== INCREMENTAL) return false;
+  if (e.type !== EventType.IncrementalSnapshot) return false;
   const source = (e.data as { source?: unknown }).source;
-  return typeof source === "number" && source >= INTERACTION_MIN && source <= INTERACTION_MAX;
+  return typeof source === "number" && source >= IncrementalSource.MouseMove && source <= IncrementalSource.Input;
+}
+
+/** Events per second since `startMs`, and the idle gaps between interactions, as events arrive (in time order). */
+export class ActivityCounter {
+  readonly perSecond: number[] = [];
+  readonly gaps: Gap[] = [];
+  private lastInteraction: number | null = null;
+
+  add(events: ReadonlyArray<eventWithTime>, startMs: number): void {
+    for (const e of events) {
+      const s = Math.floor((e.timestamp - startMs) / 1000);
+      if (s < 0) continue;
+      while (this.perSecond.length <= s) this.perSecond.push(0);
+      this.perSecond[s] = (this.perSecond[s] ?? 0) + 1;
+      if (!isInteraction(e)) continue;
+      const at = e.timestamp - startMs;
+      if (this.lastInteraction !== null && at - this.lastInteraction > INACTIVE_MS) {
+        this.gaps.push({ fromMs: this.lastInteraction, toMs: at });
+      }
+      this.lastInteraction = at;
+    }
+  }
 }
 
 export class ActivityStrip {
   readonly element: HTMLDivElement;
   private readonly canvas: HTMLCanvasElement;
   private readonly gapLayer: HTMLDivElement;
-  private perSecond: number[] = [];
+  private readonly counts = new ActivityCounter();
   private startMs = 0;
   private total = 0;
-  private lastInteraction: number | null = null;
-  readonly gaps: Gap[] = [];
   private raf = 0;
 
   constructor() {
@@ -47,19 +64,13 @@ export class ActivityStrip {
     this.schedule();
   }
 
+  /** Idle stretches that skipping fast-forwards (offsets from the start). */
+  get gaps(): ReadonlyArray<Gap> {
+    return this.counts.gaps;
+  }
+
   add(events: ReadonlyArray<eventWithTime>): void {
-    for (const e of events) {
-      const s = Math.floor((e.timestamp - this.startMs) / 1000);
-      if (s < 0) continue;
-      while (this.perSecond.length <= s) this.perSecond.push(0);
-      this.perSecond[s] = (this.perSecond[s] ?? 0) + 1;
-      if (!isInteraction(e)) continue;
-      const at = e.timestamp - this.startMs;
-      if (this.lastInteraction !== null && at - this.lastInteraction > INACTIVE_MS) {
-        this.gaps.push({ fromMs: this.lastInteraction, toMs: at });
-      }
-      this.lastInteraction = at;
-    }
+    this.counts.add(events, this.startMs);
     this.schedule();
   }
 
@@ -84,7 +95,7 @@ export class ActivityStrip {
     ctx.scale(dpr, dpr);
     ctx.clearRect(0, 0, width, height);
     const columns = new Array<number>(width).fill(0);
-    this.perSecond.forEach((count, s) => {
+    this.counts.perSecond.forEach((count, s) => {
       const x = Math.min(width - 1, Math.floor(((s * 1000) / this.total) * width));
       columns[x] = Math.max(columns[x] ?? 0, count);
     });
@@ -110,7 +121,7 @@ export class ActivityStrip {
   private hover(e: MouseEvent): void {
     const box = this.element.getBoundingClientRect();
     const ms = ((e.clientX - box.left) / Math.max(1, box.width)) * this.total;
-    const count = this.perSecond[Math.floor(ms / 1000)] ?? 0;
+    const count = this.counts.perSecond[Math.floor(ms / 1000)] ?? 0;
     this.element.title = `${count} event${count === 1 ? "" : "s"}/s at ${formatClock(ms)}`;
   }
 }

@@ -2,11 +2,8 @@
 // snapshot is missing (lost chunk, or never recorded) is skipped with a notice
 // instead of replaying its mutations onto another page or hanging on a blank
 // frame. Events arrive in time order, window by window.
-import type { eventWithTime } from "@rrweb/types";
+import { EventType, type eventWithTime } from "@rrweb/types";
 import type { MissingChunk } from "./api";
-
-const FULL_SNAPSHOT = 2;
-const META = 4;
 
 export interface Notice {
   ts: number;
@@ -49,7 +46,7 @@ export class PageGuard {
       this.notices.push(n);
     };
     for (const e of events) {
-      if (e.type === META) {
+      if (e.type === EventType.Meta) {
         if (this.heldMeta) note(this.heldMeta.timestamp, `${pageName(this.heldMeta)} has no full snapshot and is skipped.`);
         this.heldMeta = e;
         this.playable = false;
@@ -57,7 +54,7 @@ export class PageGuard {
         this.brokenNoted = false;
         continue;
       }
-      if (e.type === FULL_SNAPSHOT) {
+      if (e.type === EventType.FullSnapshot) {
         if (this.heldMeta) out.push(this.heldMeta);
         this.heldMeta = null;
         this.playable = true;

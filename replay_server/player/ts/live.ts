@@ -4,6 +4,7 @@
 // Security as in replay.ts: the sandboxed iframe never runs scripts.
 import { Replayer } from "@rrweb/replay";
 import type { eventWithTime } from "@rrweb/types";
+import { CloseCode } from "../../../js-shared/closecode";
 import { parseMissing, type MissingChunk } from "./api";
 import { Controls } from "./controls";
 import { EventList } from "./eventlist";
@@ -61,7 +62,7 @@ export class LiveView {
     ws.onmessage = (m) => {
       if (typeof m.data === "string") this.onFrame(m.data);
     };
-    ws.onclose = (e) => this.end(e.code === 1013 ? "overflow" : "lost");
+    ws.onclose = (e) => this.end(e.code === CloseCode.TryAgainLater ? "overflow" : "lost");
   }
 
   /** Stop following and remove the live view's elements. */

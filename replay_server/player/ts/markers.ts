@@ -2,7 +2,7 @@
 // clicks, rage clicks (>= 3 clicks within 1 s and 30 px), dead clicks (no
 // mutation, navigation or input within 1 s), errors (custom events tagged
 // "error") and inputs ("typed in #email": which field, never what).
-import type { eventWithTime } from "@rrweb/types";
+import { EventType, IncrementalSource, MouseInteractions, type eventWithTime } from "@rrweb/types";
 import { NodeNames } from "./nodes";
 
 export type MarkerKind = "page" | "click" | "rage" | "dead" | "error" | "input" | "notice";
@@ -13,13 +13,6 @@ export interface Marker {
   label: string;
 }
 
-const INCREMENTAL = 3;
-const META = 4;
-const CUSTOM = 5;
-const MUTATION = 0;
-const MOUSE_INTERACTION = 2;
-const INPUT = 5;
-const CLICK = 2;
 const RAGE_COUNT = 3;
 const RAGE_WINDOW_MS = 1000;
 const RAGE_RADIUS_PX = 30;
@@ -47,14 +40,14 @@ export class MarkerIndex {
     for (const e of events) {
       this.settleDead(e.timestamp, out);
       this.names.observe(e);
-      if (e.type === META) {
+      if (e.type === EventType.Meta) {
         const href = (e.data as { href?: unknown }).href;
         out.push({ kind: "page", ts: e.timestamp, label: `Page view: ${typeof href === "string" ? href : "(no URL)"}` });
         this.pendingDead = []; // a navigation answered them
-      } else if (e.type === CUSTOM) {
+      } else if (e.type === EventType.Custom) {
         const data = e.data as { tag?: unknown; payload?: unknown };
         if (data.tag === "error") out.push({ kind: "error", ts: e.timestamp, label: `Error: ${errorMessage(data.payload)}` });
-      } else if (e.type === INCREMENTAL) {
+      } else if (e.type === EventType.IncrementalSnapshot) {
         this.incremental(e, out);
       }
     }
@@ -70,15 +63,15 @@ export class MarkerIndex {
 
   private incremental(e: eventWithTime, out: Marker[]): void {
     const data = e.data as { source?: unknown; type?: unknown; id?: unknown; x?: unknown; y?: unknown };
-    if (data.source === MUTATION) {
+    if (data.source === IncrementalSource.Mutation) {
       this.pendingDead = [];
-    } else if (data.source === INPUT && typeof data.id === "number") {
+    } else if (data.source === IncrementalSource.Input && typeof data.id === "number") {
       this.pendingDead = [];
       const last = this.lastInput;
       this.lastInput = { id: data.id, ts: e.timestamp };
       if (last && last.id === data.id && e.timestamp - last.ts < INPUT_MERGE_MS) return;
       out.push({ kind: "input", ts: e.timestamp, label: `Typed in ${this.names.selector(data.id)}` });
-    } else if (data.source === MOUSE_INTERACTION && data.type === CLICK && typeof data.id === "number") {
+    } else if (data.source === IncrementalSource.MouseInteraction && data.type === MouseInteractions.Click && typeof data.id === "number") {
       const click = { ts: e.timestamp, x: num(data.x), y: num(data.y), id: data.id };
       const label = this.names.label(data.id);
       out.push({ kind: "click", ts: e.timestamp, label: `Click on ${label}` });

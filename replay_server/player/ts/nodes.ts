@@ -1,10 +1,8 @@
 // Names for recorded elements, from the serialized nodes of full snapshots and
 // mutations: "“Add to cart”" (the element's text) or a selector like
 // "button#buy.primary". Never input values: those are not read at all.
-import type { eventWithTime } from "@rrweb/types";
+import { EventType, IncrementalSource, NodeType, type eventWithTime } from "@rrweb/types";
 
-const ELEMENT = 2;
-const TEXT = 3;
 const MAX_TEXT = 40;
 
 interface SNode {
@@ -46,10 +44,10 @@ export class NodeNames {
 
   /** Learn the nodes a full snapshot or a mutation brings. */
   observe(e: eventWithTime): void {
-    if (e.type === 2) {
+    if (e.type === EventType.FullSnapshot) {
       this.reset();
       this.walk((e.data as { node?: SNode }).node, null);
-    } else if (e.type === 3 && (e.data as { source?: unknown }).source === 0) {
+    } else if (e.type === EventType.IncrementalSnapshot && (e.data as { source?: unknown }).source === IncrementalSource.Mutation) {
       const adds = (e.data as { adds?: unknown }).adds;
       if (!Array.isArray(adds)) return;
       for (const add of adds as Array<{ parentId?: unknown; node?: SNode }>) {
@@ -60,10 +58,10 @@ export class NodeNames {
 
   private walk(n: SNode | undefined, parent: number | null): void {
     if (!n || typeof n.id !== "number") return;
-    if (n.type === ELEMENT && typeof n.tagName === "string") {
+    if (n.type === NodeType.Element && typeof n.tagName === "string") {
       const tag = n.tagName.toLowerCase();
       this.nodes.set(n.id, { tag, selector: selectorOf(tag, attrs(n)), text: "", parent });
-    } else if (n.type === TEXT && typeof n.textContent === "string" && parent !== null) {
+    } else if (n.type === NodeType.Text && typeof n.textContent === "string" && parent !== null) {
       this.addText(parent, n.textContent);
     }
     if (Array.isArray(n.childNodes)) for (const c of n.childNodes as SNode[]) this.walk(c, n.id);

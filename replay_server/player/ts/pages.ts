@@ -1,12 +1,10 @@
 // The session's page views: where each starts on the timeline, and a list
 // that jumps there and follows playback.
-import type { eventWithTime } from "@rrweb/types";
+import { EventType, type eventWithTime } from "@rrweb/types";
 import type { PageView } from "./api";
 import { el } from "./dom";
 import { formatClock } from "./format";
 
-const FULL_SNAPSHOT = 2;
-const META = 4;
 // How far a page's recorded start may sit from its first full snapshot and still be matched to it.
 const SNAP_TOLERANCE_MS = 5000;
 
@@ -26,7 +24,7 @@ export function pageMarks(pages: ReadonlyArray<PageView>, events: ReadonlyArray<
   if (!first) return [];
   const start = first.timestamp;
   if (pages.length === 0) pages = pagesFromMeta(events);
-  const snapshots = events.filter((e) => e.type === FULL_SNAPSHOT).map((e) => e.timestamp);
+  const snapshots = events.filter((e) => e.type === EventType.FullSnapshot).map((e) => e.timestamp);
   const marks = [...pages]
     .sort((a, b) => a.started_at_ms - b.started_at_ms)
     .map((page) => {
@@ -48,7 +46,7 @@ export function pageMarks(pages: ReadonlyArray<PageView>, events: ReadonlyArray<
 function pagesFromMeta(events: ReadonlyArray<eventWithTime>): PageView[] {
   const pages: PageView[] = [];
   for (const e of events) {
-    if (e.type !== META) continue;
+    if (e.type !== EventType.Meta) continue;
     const href = (e.data as { href?: unknown }).href;
     pages.push({ page: pages.length, url: typeof href === "string" ? href : "", title: "", started_at_ms: e.timestamp, ended_at_ms: null });
   }

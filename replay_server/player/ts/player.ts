@@ -1,7 +1,7 @@
 // Entry point of the dashboard's replay player (player.html): loads the
 // session progressively (first chunk first, the rest streamed in behind the
 // playback), or follows it live while it is still recording.
-import type { eventWithTime } from "@rrweb/types";
+import { EventType, type eventWithTime } from "@rrweb/types";
 import { Api, ApiError, type EventsPage, type SessionMeta } from "./api";
 import { PageGuard } from "./guard";
 import { Layout } from "./layout";
@@ -11,8 +11,6 @@ import { detailsPanel } from "./meta";
 import { Player } from "./replay";
 import { clear } from "./dom";
 import { message, requestedTime } from "./util";
-
-const FULL_SNAPSHOT = 2;
 
 /** The session's last event time (event clock), from the chunk list and the metadata. */
 function expectedEnd(meta: SessionMeta): number {
@@ -39,7 +37,7 @@ async function playRecording(api: Api, layout: Layout, meta: SessionMeta): Promi
     for (const n of notices) layout.addNotice(n.message);
     buffered = buffered.concat(accepted.events);
     layout.showLoading("Loading session…", `part ${index + 1} of ${count}`);
-    if (buffered.length < 2 || !buffered.some((e) => e.type === FULL_SNAPSHOT)) return;
+    if (buffered.length < 2 || !buffered.some((e) => e.type === EventType.FullSnapshot)) return;
     player = new Player(layout, meta, buffered, expectedEnd(meta));
     player.notices(guard.notices);
     buffered = [];

@@ -6,7 +6,7 @@
 // "allow-scripts" (UNSAFE_replayCanvas stays off). Everything else reaches
 // the DOM as text.
 import { Replayer } from "@rrweb/replay";
-import type { eventWithTime } from "@rrweb/types";
+import { EventType, type eventWithTime } from "@rrweb/types";
 import type { SessionMeta } from "./api";
 import { Controls, type PlayState } from "./controls";
 import { EventList } from "./eventlist";
@@ -18,7 +18,6 @@ import { PageList, pageAt, pageMarks, type PageMark } from "./pages";
 import { Fitter } from "./scale";
 import { isTyping, message, requestFullscreen } from "./util";
 
-const FULL_SNAPSHOT = 2;
 const KEY_SEEK_MS = 5000;
 const SKIP_MARGIN_MS = 1000;
 const FIRST_FRAME_TIMEOUT_MS = 2000;
@@ -79,7 +78,7 @@ export class Player {
     this.startMs = metaData.startTime;
     this.loadedEnd = metaData.totalTime;
     this.expectedTotal = Math.max(this.loadedEnd, expectedEndTs - this.startMs);
-    const snapshot = first.find((e) => e.type === FULL_SNAPSHOT);
+    const snapshot = first.find((e) => e.type === EventType.FullSnapshot);
     this.firstSnapshot = snapshot ? Math.max(0, snapshot.timestamp - this.startMs) : 0;
 
     this.fitter = new Fitter(layout.stage, this.replayer.wrapper, (scale) =>
@@ -164,7 +163,7 @@ export class Player {
   private ingest(events: ReadonlyArray<eventWithTime>): void {
     this.controls.scrubber.activity.add(events);
     this.addMarkers(this.markers.add(events));
-    if (events.some((e) => e.type === FULL_SNAPSHOT || e.type === 4)) this.pages = this.buildPages();
+    if (events.some((e) => e.type === EventType.FullSnapshot || e.type === EventType.Meta)) this.pages = this.buildPages();
     this.controls.scrubber.setLoaded(this.loadedEnd);
   }
 
