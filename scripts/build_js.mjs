@@ -1,7 +1,12 @@
 // Bundles the recorder and the dashboard player with esbuild.
 // Output goes into the Python package so the server serves it without Node at run time.
 import { build } from "esbuild";
-import { copyFile, mkdir } from "node:fs/promises";
+import { copyFile, mkdir, readFile } from "node:fs/promises";
+import { gzipSync } from "node:zlib";
+
+// recorder.js is downloaded by every visitor of every recorded site: the build fails past this
+// (gzip level 9; 36.6 KB in December 2026, most of it rrweb's record).
+const RECORDER_GZIP_BUDGET = 40 * 1024;
 
 const common = {
   bundle: true,
@@ -31,3 +36,16 @@ await copyFile(
   "node_modules/@rrweb/replay/dist/style.css",
   "replay_server/player/static/rrweb-replay.css",
 );
+
+async function gzipSize(path) {
+  return gzipSync(await readFile(path), { level: 9 }).length;
+}
+
+const recorderGzip = await gzipSize("replay_server/static/recorder.js");
+const playerGzip = await gzipSize("replay_server/player/static/player.js");
+const kb = (n) => (n / 1024).toFixed(1) + " KB";
+console.log(`recorder.js ${kb(recorderGzip)} gzip (budget ${kb(RECORDER_GZIP_BUDGET)}), player.js ${kb(playerGzip)} gzip`);
+if (recorderGzip > RECORDER_GZIP_BUDGET) {
+  console.error(`recorder.js is over its size budget: ${recorderGzip} > ${RECORDER_GZIP_BUDGET} bytes gzip`);
+  process.exit(1);
+}

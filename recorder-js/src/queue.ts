@@ -28,7 +28,7 @@ export function utf8Length(s: string): number {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0xd800 && c < 0xdc00) {
-      n += 1; // surrogate pair: 4 bytes for 2 UTF-16 units
+      n += 2; // surrogate pair: 4 bytes for 2 UTF-16 units
       i++;
     } else if (c >= 0x800) n += 2;
     else if (c >= 0x80) n += 1;
