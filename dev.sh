@@ -45,6 +45,7 @@ case "${1:-}" in
   test)
     python_deps "[test]" && js_build && chromium
     npm run --silent typecheck
+    npm run --silent test
     "$VENV/bin/ruff" check
     "$VENV/bin/mypy"
     shift
