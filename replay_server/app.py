@@ -12,28 +12,26 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from . import keys
-from .api import setup_api
 from .auth.middleware import auth_middleware
 from .auth.throttle import FailureWindow, LoginThrottle
 from .edge import error_middleware, security_headers_middleware
-from .health import setup_health
 from .ingest.admission import Admission, Budget
 from .ingest.geoip import open_mmdb_countries
 from .ingest.ingestor import Ingestor
 from .ingest.ratelimit import IngestRateLimits, RateLimiter
 from .ingest.sites import SiteDirectory
 from .ingest.visitmeta import IptoccCountries
-from .ingest_routes import setup_ingest
 from .live import LiveBroker, LocalBroker
 from .live.redis_broker import RedisBroker
 from .memtrim import malloc_trimmer
 from .metrics import Metrics
-from .optout import setup_opt_out
-from .player import setup_dashboard
+from .player import setup_templates
 from .retention import RetentionSweeper
+from .routes import add_routes
 from .secret import load_or_create_secret
 from .settings import Settings
 from .stores import open_blobs, open_database
+from .ws_recorder import setup_recorder_sockets
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +63,9 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_ingestor)
     app.cleanup_ctx.append(_retention_sweeper)
     app.cleanup_ctx.append(_deadline_sweeper)
-    setup_health(app)
-    setup_ingest(app)
-    setup_api(app)
-    setup_dashboard(app)
-    setup_opt_out(app)
+    setup_recorder_sockets(app)
+    setup_templates(app)
+    add_routes(app)
     return app
 
 

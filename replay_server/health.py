@@ -34,8 +34,3 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
     metrics.spool_segments.set(ingestor.spool.backlog_segments)
     body = generate_latest(metrics.registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
-
-
-def setup_health(app: web.Application) -> None:
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", metrics_endpoint)

@@ -1,4 +1,4 @@
-"""Public ingest routes: the recorder script, the WebSocket and the HTTP fallback."""
+"""The recorder script (`GET /recorder.js`); routes.py lists it with the ingest endpoints."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from pathlib import Path
 from aiohttp import web
 
 from .errors import ReplayError
-from .http_ingest import ingest_batch, ingest_preflight
-from .ws_recorder import recorder_ws, setup_recorder_sockets
 
 RECORDER_JS = Path(__file__).parent / "static" / "recorder.js"
 
@@ -26,11 +24,3 @@ async def recorder_script(request: web.Request) -> web.StreamResponse:
             "Cross-Origin-Resource-Policy": "cross-origin",
         },
     )
-
-
-def setup_ingest(app: web.Application) -> None:
-    setup_recorder_sockets(app)
-    app.router.add_get("/recorder.js", recorder_script)
-    app.router.add_get("/ingest/ws", recorder_ws)
-    app.router.add_post("/ingest/batch", ingest_batch)
-    app.router.add_route("OPTIONS", "/ingest/batch", ingest_preflight)

@@ -43,7 +43,3 @@ async def opt_out_page(request: web.Request) -> web.Response:
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
-
-
-def setup_opt_out(app: web.Application) -> None:
-    app.router.add_get("/opt-out", opt_out_page)

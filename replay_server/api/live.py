@@ -34,14 +34,12 @@ from .serialize import is_live
 
 log = logging.getLogger(__name__)
 
-routes = web.RouteTableDef()
 
 BACKLOG_FRAME_EVENTS = 500
 END_CHECK_SECONDS = 5.0
 OVERFLOW_CLOSE = 1013  # "try again later": the viewer reloads from the events API
 
 
-@routes.get("/api/v1/sessions/{session_id}/live")
 async def live_view(request: web.Request) -> web.WebSocketResponse:
     principal = require_principal(request)
     check_origin(request)

@@ -27,8 +27,6 @@ from ..timeutil import iso_utc, now_ms
 from .params import id_in_path
 from .serialize import session_detail
 
-routes = web.RouteTableDef()
-
 EXPORT_FORMAT = "replay-server/session"
 EXPORT_VERSION = 1
 
@@ -44,7 +42,6 @@ def visitor_in_path(request: web.Request) -> str:
         raise InvalidMessage("visitor_id must be a UUID", code="invalid_parameter") from e
 
 
-@routes.delete("/api/v1/sessions/{session_id}")
 async def delete_session(request: web.Request) -> web.Response:
     principal = require_principal(request)
     async with request.app[keys.DB]() as db:
@@ -56,7 +53,6 @@ async def delete_session(request: web.Request) -> web.Response:
     return web.json_response({"deleted": erased.as_json()})
 
 
-@routes.delete("/api/v1/sites/{site_id}/visitors/{visitor_id}")
 async def delete_visitor(request: web.Request) -> web.Response:
     principal = require_principal(request)
     site_id = id_in_path(request, "site_id")
@@ -69,7 +65,6 @@ async def delete_visitor(request: web.Request) -> web.Response:
     return web.json_response({"deleted": erased.as_json()})
 
 
-@routes.get("/api/v1/sessions/{session_id}/export")
 async def export_session(request: web.Request) -> web.Response:
     principal = require_principal(request)
     session_id = request.match_info["session_id"]

@@ -21,8 +21,6 @@ from ..timeutil import iso_utc, now_ms
 from .params import id_in_path, int_param, prefers_msgpack, session_query
 from .serialize import session_detail, session_summary
 
-routes = web.RouteTableDef()
-
 
 def site_json(site: Site, session_count: int) -> dict[str, Any]:
     return {
@@ -37,7 +35,6 @@ def site_json(site: Site, session_count: int) -> dict[str, Any]:
     }
 
 
-@routes.get("/api/v1/sites")
 async def list_sites(request: web.Request) -> web.Response:
     principal = require_principal(request)
     async with request.app[keys.DB]() as db:
@@ -45,7 +42,6 @@ async def list_sites(request: web.Request) -> web.Response:
     return web.json_response({"sites": [site_json(s.site, s.session_count) for s in sites]})
 
 
-@routes.get("/api/v1/sites/{site_id}/sessions")
 async def list_sessions(request: web.Request) -> web.Response:
     principal = require_principal(request)
     site_id = id_in_path(request, "site_id")
@@ -61,7 +57,6 @@ async def list_sessions(request: web.Request) -> web.Response:
     )
 
 
-@routes.get("/api/v1/sessions/{session_id}")
 async def get_session(request: web.Request) -> web.Response:
     principal = require_principal(request)
     session_id = request.match_info["session_id"]
@@ -73,7 +68,6 @@ async def get_session(request: web.Request) -> web.Response:
     return web.json_response(session_detail(session, pages, chunks, now_ms(), spans))
 
 
-@routes.get("/api/v1/sessions/{session_id}/events")
 async def get_events(request: web.Request) -> web.Response:
     principal = require_principal(request)
     page = int_param(request, "page", minimum=0, maximum=MAX_PAGE)

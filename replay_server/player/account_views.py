@@ -24,12 +24,10 @@ from .display import started_display
 from .forms import done_flash, read_form
 from .render import redirect, render
 
-routes = web.RouteTableDef()
 PASSWORD_FLASH = {"password": "Password changed. Your other sign-ins were ended."}
 TOKEN_FLASH = {"revoked": "Token revoked."}
 
 
-@routes.get("/account/password", name="account_password")
 async def password_page(request: web.Request) -> web.Response:
     require_principal(request)
     return _password_page(request, None)
@@ -44,7 +42,6 @@ def _password_page(request: web.Request, error: str | None, status: int = 200) -
     return render(request, "account_password.html", "Change password", context, status)
 
 
-@routes.post("/account/password")
 async def password_submit(request: web.Request) -> web.Response:
     principal = require_principal(request)
     form = await read_form(request)
@@ -104,12 +101,10 @@ async def _tokens_page(
     return render(request, "account_tokens.html", "API tokens", context, status)
 
 
-@routes.get("/account/tokens", name="account_tokens")
 async def tokens_page(request: web.Request) -> web.Response:
     return await _tokens_page(request)
 
 
-@routes.post("/account/tokens")
 async def create_token(request: web.Request) -> web.Response:
     """Answers with the page itself (not a redirect): the token is shown this once."""
     principal = require_principal(request)
@@ -126,7 +121,6 @@ async def create_token(request: web.Request) -> web.Response:
     return await _tokens_page(request, new_token=token)
 
 
-@routes.post("/account/tokens/{token_id}/revoke", name="account_token_revoke")
 async def revoke_token(request: web.Request) -> web.Response:
     principal = require_principal(request)
     token_id = id_in_path(request, "token_id")

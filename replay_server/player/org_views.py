@@ -15,7 +15,6 @@ from ..members import Invitation, invite, list_members, remove_member
 from .forms import done_flash, read_form
 from .render import redirect, render
 
-routes = web.RouteTableDef()
 FLASH = {"removed": "Member removed."}
 
 
@@ -46,12 +45,10 @@ async def _members_page(
     return render(request, "org_members.html", f"Members · {org.name}", context, status)
 
 
-@routes.get("/orgs/{org_id}/members", name="org_members")
 async def members_page(request: web.Request) -> web.Response:
     return await _members_page(request, id_in_path(request, "org_id"))
 
 
-@routes.post("/orgs/{org_id}/members")
 async def invite_member(request: web.Request) -> web.Response:
     """Answers with the page itself: a generated password is shown this once."""
     principal = require_principal(request)
@@ -68,7 +65,6 @@ async def invite_member(request: web.Request) -> web.Response:
     return await _members_page(request, org_id, invitation=invitation)
 
 
-@routes.post("/orgs/{org_id}/members/{user_id}/remove", name="org_member_remove")
 async def remove(request: web.Request) -> web.Response:
     principal = require_principal(request)
     org_id, user_id = id_in_path(request, "org_id"), id_in_path(request, "user_id")

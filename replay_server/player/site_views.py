@@ -26,7 +26,6 @@ from ..site_settings import (
 from .forms import done_flash, read_form
 from .render import redirect, render
 
-routes = web.RouteTableDef()
 FLASH = {
     "saved": "Settings saved.",
     "rotated": "A new site key was issued; the old key no longer works.",
@@ -62,7 +61,6 @@ def _page(
     return render(request, "site_settings.html", f"Settings · {site.name}", context, status)
 
 
-@routes.get("/sites/{site_id}/settings", name="site_settings")
 async def settings_page(request: web.Request) -> web.Response:
     principal = require_principal(request)
     async with request.app[keys.DB]() as db:
@@ -70,7 +68,6 @@ async def settings_page(request: web.Request) -> web.Response:
     return _page(request, site, _form_values(site), {})
 
 
-@routes.post("/sites/{site_id}/settings")
 async def settings_submit(request: web.Request) -> web.Response:
     principal = require_principal(request)
     site_id = id_in_path(request, "site_id")
@@ -93,7 +90,6 @@ async def settings_submit(request: web.Request) -> web.Response:
     return redirect(f"/sites/{site_id}/settings?done=saved")
 
 
-@routes.post("/sites/{site_id}/rotate-key", name="site_rotate_key")
 async def rotate_key(request: web.Request) -> web.Response:
     principal = require_principal(request)
     site_id = id_in_path(request, "site_id")

@@ -24,10 +24,7 @@ from .display import safe_next
 from .render import redirect, render
 from .session_list import canonical_url, list_context
 
-routes = web.RouteTableDef()
 
-
-@routes.get("/login", name="login")
 async def login_page(request: web.Request) -> web.Response:
     next_path = safe_next(request.query.get("next"))
     if get_principal(request) is not None:
@@ -36,7 +33,6 @@ async def login_page(request: web.Request) -> web.Response:
     return render(request, "login.html", "Sign in", context)
 
 
-@routes.post("/login")
 async def login_submit(request: web.Request) -> web.Response:
     form = await request.post()
     email, password = str(form.get("email", "")), str(form.get("password", ""))
@@ -61,7 +57,6 @@ async def login_submit(request: web.Request) -> web.Response:
     return response
 
 
-@routes.post("/logout", name="logout")
 async def logout(request: web.Request) -> web.Response:
     token = request_auth(request).login_token
     if token is not None:
@@ -73,7 +68,6 @@ async def logout(request: web.Request) -> web.Response:
     return response
 
 
-@routes.get("/", name="sites")
 async def sites_page(request: web.Request) -> web.Response:
     principal = require_principal(request)
     async with request.app[keys.DB]() as db:
@@ -105,7 +99,6 @@ async def sites_page(request: web.Request) -> web.Response:
     return render(request, "sites.html", "Sites", context)
 
 
-@routes.get("/sites/{site_id}/sessions", name="sessions")
 async def sessions_page(request: web.Request) -> web.Response:
     principal = require_principal(request)
     site_id = id_in_path(request, "site_id")
@@ -124,7 +117,6 @@ async def sessions_page(request: web.Request) -> web.Response:
     return render(request, "sessions.html", f"Sessions · {site.name}", context)
 
 
-@routes.get("/sessions/{session_id}", name="player")
 async def player_page(request: web.Request) -> web.Response:
     principal = require_principal(request)
     async with request.app[keys.DB]() as db:

@@ -1,0 +1,67 @@
+"""Every URL of the HTTP surface (DESIGN.md section 7, docs/api.md), in one
+list. Handlers live with their concern; this module only says which URL and
+method reach which handler. The demo adds its own pages (demo/__init__.py)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from .api import live, privacy, v1
+from .health import healthz, metrics_endpoint
+from .http_ingest import ingest_batch, ingest_preflight
+from .ingest_routes import recorder_script
+from .optout import opt_out_page
+from .player import STATIC_DIR, account_views, org_views, site_views, views
+from .ws_recorder import recorder_ws
+
+
+def http_surface() -> list[web.AbstractRouteDef]:
+    # Order matters only where templates overlap: aiohttp tries them in order.
+    return [
+        # Public: probes, the recorder and its ingest endpoints, the opt-out page.
+        web.get("/healthz", healthz),
+        web.get("/metrics", metrics_endpoint),
+        web.get("/recorder.js", recorder_script),
+        web.get("/ingest/ws", recorder_ws),
+        web.post("/ingest/batch", ingest_batch),
+        web.route("OPTIONS", "/ingest/batch", ingest_preflight),
+        # JSON API v1 (bearer token or the login cookie).
+        web.get("/api/v1/sites", v1.list_sites),
+        web.get("/api/v1/sites/{site_id}/sessions", v1.list_sessions),
+        web.get("/api/v1/sessions/{session_id}", v1.get_session),
+        web.get("/api/v1/sessions/{session_id}/events", v1.get_events),
+        web.get("/api/v1/sessions/{session_id}/live", live.live_view),
+        web.delete("/api/v1/sessions/{session_id}", privacy.delete_session),
+        web.delete("/api/v1/sites/{site_id}/visitors/{visitor_id}", privacy.delete_visitor),
+        web.get("/api/v1/sessions/{session_id}/export", privacy.export_session),
+        # Dashboard (login) and the player.
+        web.get("/login", views.login_page, name="login"),
+        web.post("/login", views.login_submit),
+        web.post("/logout", views.logout, name="logout"),
+        web.get("/", views.sites_page, name="sites"),
+        web.get("/sites/{site_id}/sessions", views.sessions_page, name="sessions"),
+        web.get("/sessions/{session_id}", views.player_page, name="player"),
+        web.get("/sites/{site_id}/settings", site_views.settings_page, name="site_settings"),
+        web.post("/sites/{site_id}/settings", site_views.settings_submit),
+        web.post("/sites/{site_id}/rotate-key", site_views.rotate_key, name="site_rotate_key"),
+        web.get("/account/password", account_views.password_page, name="account_password"),
+        web.post("/account/password", account_views.password_submit),
+        web.get("/account/tokens", account_views.tokens_page, name="account_tokens"),
+        web.post("/account/tokens", account_views.create_token),
+        web.post(
+            "/account/tokens/{token_id}/revoke",
+            account_views.revoke_token,
+            name="account_token_revoke",
+        ),
+        web.get("/orgs/{org_id}/members", org_views.members_page, name="org_members"),
+        web.post("/orgs/{org_id}/members", org_views.invite_member),
+        web.post(
+            "/orgs/{org_id}/members/{user_id}/remove", org_views.remove, name="org_member_remove"
+        ),
+        web.static("/static/player/", STATIC_DIR, name="player_static"),
+        web.get("/opt-out", opt_out_page),
+    ]
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_routes(http_surface())
