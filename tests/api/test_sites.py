@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from replay_server import accounts
 from replay_server.db.engine import SessionFactory
+from replay_server.db.models import Site
 from tests.browser import Client, login
 from tests.conftest import BOTH_DATABASES, AddSession, MakeTenant, Tenant
 
@@ -53,3 +54,20 @@ async def test_sites_anonymous_is_401(client: Client) -> None:
     response = await client.get("/api/v1/sites")
     assert response.status == 401
     assert (await response.json())["error"]["code"] == "unauthorized"
+
+
+async def test_settings_are_shown_as_in_effect(
+    client: Client, db: SessionFactory, tenant: Tenant
+) -> None:
+    """A site stored by older code (a missing field, an ill-typed one, an old
+    key): the API shows what the ingest path applies, and keeps the old key."""
+    async with db() as s:
+        site = await s.get(Site, tenant.site_id)
+        assert site is not None
+        site.settings = {"record": False, "retention_days": "7", "batch_ms": 500}
+        await s.commit()
+    response = await client.get("/api/v1/sites", headers=tenant.headers)
+    (shown,) = (await response.json())["sites"]
+    assert shown["settings"] == {
+        **accounts.DEFAULT_SITE_SETTINGS, "record": False, "batch_ms": 500,
+    }  # fmt: skip
