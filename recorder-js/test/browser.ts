@@ -180,3 +180,12 @@ export function installBrowser(): Browser {
 export async function settle(rounds = 20): Promise<void> {
   for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
+
+/** Wait (real time, at most `ms`) until `done()`: gzip by CompressionStream runs off the main thread. */
+export async function waitFor(done: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > end) throw new Error("waitFor: timed out");
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}

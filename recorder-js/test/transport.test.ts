@@ -8,7 +8,7 @@ import { CloseCode } from "../../js-shared/closecode";
 import type { Hello, RecEvent, SiteConfig } from "../src/config";
 import { BatchQueue, makeBatch, type QueuedBatch } from "../src/queue";
 import { Transport } from "../src/transport";
-import { FakeWebSocket, installBrowser, settle, type Browser } from "./browser";
+import { FakeWebSocket, installBrowser, settle, waitFor, type Browser } from "./browser";
 
 const HELLO: Hello = {
   t: "hello",
@@ -140,7 +140,7 @@ describe("WebSocket", () => {
     h.queue.push(batch(1, 5000));
     h.transport.start();
     const ws = await welcome(-1);
-    await settle(100);
+    await waitFor(() => ws.batches().length === 2);
     const [small, big] = ws.batches();
     assert.ok(small && big);
     assert.ok(Array.isArray(small.events) && small.gz === undefined);
