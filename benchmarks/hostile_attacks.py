@@ -283,15 +283,21 @@ async def idle_flood(attack: Attack) -> None:
 
 async def partial_frames(attack: Attack) -> None:
     """~100 WebSockets (hand-made handshake) that announce a frame just under
-    4 MiB and send 90% of its payload, then hold."""
+    4 MiB and send 90% of its payload, then hold: every other one after a
+    valid hello (when frames up to REPLAY_MAX_FRAME_BYTES are allowed)."""
     length = 4 * 1024 * 1024 - 1024
     sent_part = int(length * 0.9)
     start_of_frame = masked_frame(b"\x00" * sent_part, announced=length)
     attack.figures["bytes_sent_per_socket"] = sent_part
 
-    async def partial(_n: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def partial(n: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         opened = time.monotonic()
         await upgrade(attack, reader, writer)
+        if n % 2:
+            hello = hello_message(attack.target.site_key, str(uuid.uuid4()), str(uuid.uuid4()))
+            writer.write(masked_frame(msgpack.packb(hello)))
+            opcode, data = await read_frame(reader, 10)
+            attack.count(f"after hello: {describe_reply(opcode, data)}")
         writer.write(start_of_frame)
         await asyncio.wait_for(writer.drain(), max(1.0, attack.left()))
         await held(attack, reader, writer, opened)
