@@ -1,6 +1,6 @@
 """`python -m replay_server` is the `replay-server` command."""
 
-from .cli import main
+from replay_server.cli import main
 
 if __name__ == "__main__":
     main(prog_name="replay-server")

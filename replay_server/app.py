@@ -11,27 +11,27 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from . import keys
-from .auth.middleware import auth_middleware
-from .auth.throttle import FailureWindow, LoginThrottle
-from .edge import error_middleware, security_headers_middleware
-from .ingest.admission import Admission, Budget
-from .ingest.geoip import open_mmdb_countries
-from .ingest.ingestor import Ingestor
-from .ingest.ratelimit import IngestRateLimits, RateLimiter
-from .ingest.sites import SiteDirectory
-from .ingest.visitmeta import IptoccCountries
-from .live import LiveBroker, LocalBroker
-from .live.redis_broker import RedisBroker
-from .memtrim import malloc_trimmer
-from .metrics import Metrics
-from .player import setup_templates
-from .retention import RetentionSweeper
-from .routes import add_routes
-from .secret import load_or_create_secret
-from .settings import Settings
-from .stores import open_blobs, open_database
-from .ws_recorder import setup_recorder_sockets
+from replay_server import keys
+from replay_server.auth.middleware import auth_middleware
+from replay_server.auth.throttle import FailureWindow, LoginThrottle
+from replay_server.edge import error_middleware, security_headers_middleware
+from replay_server.ingest.admission import Admission, Budget
+from replay_server.ingest.geoip import open_mmdb_countries
+from replay_server.ingest.ingestor import Ingestor
+from replay_server.ingest.ratelimit import IngestRateLimits, RateLimiter
+from replay_server.ingest.sites import SiteDirectory
+from replay_server.ingest.visitmeta import IptoccCountries
+from replay_server.live import LiveBroker, LocalBroker
+from replay_server.live.redis_broker import RedisBroker
+from replay_server.memtrim import malloc_trimmer
+from replay_server.metrics import Metrics
+from replay_server.player import setup_templates
+from replay_server.retention import RetentionSweeper
+from replay_server.routes import add_routes
+from replay_server.secret import load_or_create_secret
+from replay_server.settings import Settings
+from replay_server.stores import open_blobs, open_database
+from replay_server.ws_recorder import setup_recorder_sockets
 
 log = logging.getLogger(__name__)
 

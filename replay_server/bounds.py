@@ -24,7 +24,7 @@ from typing import Any
 import msgpack
 import ormsgpack
 
-from .errors import InvalidMessage, TooLarge
+from replay_server.errors import InvalidMessage, TooLarge
 
 # Containers nested in a batch's events array, the array itself being level 1.
 # 500 leaves room under every codec above for the wrappers the read paths add

@@ -18,17 +18,17 @@ from alembic.util import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from . import accounts, runner
-from .app import create_app
-from .auth.principal import ROLES
-from .auth.tokens import revoke_api_token_value
-from .db.migrate import upgrade
-from .errors import NotFound, ReplayError
-from .logs import check_logging_settings, configure_logging
-from .proxies import parse_trusted_proxies
-from .settings import Settings
-from .stores import open_database
-from .timeutil import now_ms
+from replay_server import accounts, runner
+from replay_server.app import create_app
+from replay_server.auth.principal import ROLES
+from replay_server.auth.tokens import revoke_api_token_value
+from replay_server.db.migrate import upgrade
+from replay_server.errors import NotFound, ReplayError
+from replay_server.logs import check_logging_settings, configure_logging
+from replay_server.proxies import parse_trusted_proxies
+from replay_server.settings import Settings
+from replay_server.stores import open_database
+from replay_server.timeutil import now_ms
 
 T = TypeVar("T")
 GC_THRESHOLDS = (50_000, 50, 100)  # DESIGN.md section 9: p99 ack 248 ms -> 11 ms
@@ -114,7 +114,7 @@ def serve(host: str | None, port: int | None) -> None:
 @port_option
 def demo(host: str | None, port: int | None) -> None:
     """Serve with a demo organisation, user, site and a page at /demo that records itself."""
-    from .demo import create_demo_app, prepare_demo
+    from replay_server.demo import create_demo_app, prepare_demo
 
     settings = load_settings(host, port)
     configure_logging(settings)
@@ -247,7 +247,7 @@ def revoke_token(token_stdin: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Only report what would be deleted.")
 def retention(dry_run: bool) -> None:
     """Delete sessions older than their site's retention_days (one sweep)."""
-    from .cli_privacy import run_retention
+    from replay_server.cli_privacy import run_retention
 
     settings = load_settings()
     migrate(settings)
@@ -259,7 +259,7 @@ def retention(dry_run: bool) -> None:
 @click.argument("visitor_id", type=click.UUID)
 def delete_visitor(site_id: int, visitor_id: uuid.UUID) -> None:
     """Delete every session of one visitor id on one site, blobs included."""
-    from .cli_privacy import run_delete_visitor
+    from replay_server.cli_privacy import run_delete_visitor
 
     settings = load_settings()
     migrate(settings)

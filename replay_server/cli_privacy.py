@@ -9,12 +9,12 @@ import sys
 import click
 from sqlalchemy import select
 
-from .db.models import RecordedSession, Site
-from .erasure import Erased, SessionRef, erase_sessions
-from .errors import NotFound
-from .retention import SweepReport, count_expired, sweep
-from .settings import Settings
-from .stores import open_stores
+from replay_server.db.models import RecordedSession, Site
+from replay_server.erasure import Erased, SessionRef, erase_sessions
+from replay_server.errors import NotFound
+from replay_server.retention import SweepReport, count_expired, sweep
+from replay_server.settings import Settings
+from replay_server.stores import open_stores
 
 
 async def run_retention(settings: Settings, now_ms: int, dry_run: bool) -> str:

@@ -32,11 +32,11 @@ from aiohttp import web
 from aiohttp.http_websocket import WebSocketReader
 from aiohttp.web_protocol import RequestHandler
 
-from .edge import error_body
-from .errors import ReplayError, TooLarge
-from .ingest.admission import SMALL_MESSAGE, Admission, TimedOut, server_busy
-from .metrics import Metrics
-from .proxies import is_trusted
+from replay_server.edge import error_body
+from replay_server.errors import ReplayError, TooLarge
+from replay_server.ingest.admission import SMALL_MESSAGE, Admission, TimedOut, server_busy
+from replay_server.metrics import Metrics
+from replay_server.proxies import is_trusted
 
 log = logging.getLogger(__name__)
 

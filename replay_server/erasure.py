@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .db.engine import SessionFactory
-from .db.models import Chunk, PageView, RecordedSession
-from .storage.base import BlobStore
+from replay_server.db.engine import SessionFactory
+from replay_server.db.models import Chunk, PageView, RecordedSession
+from replay_server.storage.base import BlobStore
 
 BLOB_CONCURRENCY = 8
 

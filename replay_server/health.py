@@ -7,8 +7,8 @@ from aiohttp import web
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from . import keys
-from .errors import ReplayError
+from replay_server import keys
+from replay_server.errors import ReplayError
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -7,13 +7,13 @@ import asyncio
 
 from aiohttp import web
 
-from . import keys
-from .errors import InvalidMessage
-from .ingest.admission import TimedOut
-from .origins import origin_or_empty
-from .protocol import Hello, parse_message, unpack_frame
-from .proxies import client_ip
-from .ws_recorder import ingest_limits, open_connection
+from replay_server import keys
+from replay_server.errors import InvalidMessage
+from replay_server.ingest.admission import TimedOut
+from replay_server.origins import origin_or_empty
+from replay_server.protocol import Hello, parse_message, unpack_frame
+from replay_server.proxies import client_ip
+from replay_server.ws_recorder import ingest_limits, open_connection
 
 
 async def ingest_batch(request: web.Request) -> web.Response:

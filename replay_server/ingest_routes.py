@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from .errors import ReplayError
+from replay_server.errors import ReplayError
 
 RECORDER_JS = Path(__file__).parent / "static" / "recorder.js"
 

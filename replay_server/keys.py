@@ -7,17 +7,17 @@ import weakref
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from .auth.throttle import LoginThrottle
-from .db.engine import SessionFactory
-from .ingest.admission import Admission
-from .ingest.ingestor import Ingestor
-from .ingest.ratelimit import IngestRateLimits
-from .ingest.sites import SiteDirectory
-from .ingest.visitmeta import CountryLookup
-from .live import LiveBroker
-from .metrics import Metrics
-from .settings import Settings
-from .storage.base import BlobStore
+from replay_server.auth.throttle import LoginThrottle
+from replay_server.db.engine import SessionFactory
+from replay_server.ingest.admission import Admission
+from replay_server.ingest.ingestor import Ingestor
+from replay_server.ingest.ratelimit import IngestRateLimits
+from replay_server.ingest.sites import SiteDirectory
+from replay_server.ingest.visitmeta import CountryLookup
+from replay_server.live import LiveBroker
+from replay_server.metrics import Metrics
+from replay_server.settings import Settings
+from replay_server.storage.base import BlobStore
 
 SETTINGS = web.AppKey("settings", Settings)
 DB_ENGINE = web.AppKey("db_engine", AsyncEngine)

@@ -17,8 +17,8 @@ import re
 import sys
 from typing import Any
 
-from .errors import ConfigError
-from .settings import Settings
+from replay_server.errors import ConfigError
+from replay_server.settings import Settings
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMATS = ("text", "json")

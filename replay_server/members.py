@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .accounts import AccountError, create_user, find_user, set_membership
-from .auth.principal import ROLES, Principal
-from .auth.roles import grantable_roles, require_role
-from .db.models import Membership, User
-from .errors import Forbidden, NotFound
+from replay_server.accounts import AccountError, create_user, find_user, set_membership
+from replay_server.auth.principal import ROLES, Principal
+from replay_server.auth.roles import grantable_roles, require_role
+from replay_server.db.models import Membership, User
+from replay_server.errors import Forbidden, NotFound
 
 ONE_TIME_PASSWORD_BYTES = 12  # 16 URL-safe characters
 

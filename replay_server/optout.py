@@ -13,9 +13,9 @@ from __future__ import annotations
 import aiohttp_jinja2
 from aiohttp import web
 
-from . import keys
-from .errors import UnknownSite
-from .protocol import SITE_KEY_RE
+from replay_server import keys
+from replay_server.errors import UnknownSite
+from replay_server.protocol import SITE_KEY_RE
 
 OPT_OUT_FRAGMENT = "#rs-opt-out"
 

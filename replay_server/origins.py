@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from .errors import ReplayError
+from replay_server.errors import ReplayError
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 

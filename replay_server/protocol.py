@@ -13,9 +13,9 @@ from typing import Any
 import msgpack
 import ormsgpack
 
-from .bounds import decode_bounded, has_json_surrogate_escape, repair_surrogates
-from .errors import InvalidMessage, TooLarge
-from .text import clean_text
+from replay_server.bounds import decode_bounded, has_json_surrogate_escape, repair_surrogates
+from replay_server.errors import InvalidMessage, TooLarge
+from replay_server.text import clean_text
 
 PROTOCOL_VERSION = 1
 SITE_KEY_RE = re.compile(r"^pk_[A-Za-z0-9_-]{16,60}$")

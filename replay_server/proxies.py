@@ -8,7 +8,7 @@ import ipaddress
 
 from aiohttp import web
 
-from .errors import ConfigError
+from replay_server.errors import ConfigError
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 

@@ -16,12 +16,12 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
-from .db.engine import SessionFactory
-from .db.models import RecordedSession, Site
-from .erasure import Erased, SessionRef, erase_sessions, measure
-from .site_settings import SiteSettings
-from .storage.base import BlobStore
-from .timeutil import now_ms
+from replay_server.db.engine import SessionFactory
+from replay_server.db.models import RecordedSession, Site
+from replay_server.erasure import Erased, SessionRef, erase_sessions, measure
+from replay_server.site_settings import SiteSettings
+from replay_server.storage.base import BlobStore
+from replay_server.timeutil import now_ms
 
 log = logging.getLogger(__name__)
 

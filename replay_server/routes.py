@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .api import live, privacy, v1
-from .health import healthz, metrics_endpoint
-from .http_ingest import ingest_batch, ingest_preflight
-from .ingest_routes import recorder_script
-from .optout import opt_out_page
-from .player import STATIC_DIR, account_views, org_views, site_views, views
-from .ws_recorder import recorder_ws
+from replay_server.api import live, privacy, v1
+from replay_server.health import healthz, metrics_endpoint
+from replay_server.http_ingest import ingest_batch, ingest_preflight
+from replay_server.ingest_routes import recorder_script
+from replay_server.optout import opt_out_page
+from replay_server.player import STATIC_DIR, account_views, org_views, site_views, views
+from replay_server.ws_recorder import recorder_ws
 
 
 def http_surface() -> list[web.AbstractRouteDef]:

@@ -11,10 +11,10 @@ import resource
 
 from aiohttp import web
 
-from . import keys
-from .conn_guard import GuardConfig, GuardedSite
-from .logs import ACCESS_LOG_FORMAT
-from .settings import Settings
+from replay_server import keys
+from replay_server.conn_guard import GuardConfig, GuardedSite
+from replay_server.logs import ACCESS_LOG_FORMAT
+from replay_server.settings import Settings
 
 log = logging.getLogger(__name__)
 

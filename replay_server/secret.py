@@ -6,7 +6,7 @@ import asyncio
 import os
 import secrets
 
-from .settings import Settings
+from replay_server.settings import Settings
 
 
 async def load_or_create_secret(settings: Settings) -> bytes:

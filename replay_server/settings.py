@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from replay_server.errors import ConfigError
 
 ENV_PREFIX = "REPLAY_"
 CONFIG_FILE_VAR = "REPLAY_CONFIG_FILE"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, TypeGuard
 
-from .errors import InvalidMessage
+from replay_server.errors import InvalidMessage
 
 
 class EventType(IntEnum):

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from .db.engine import SessionFactory, make_engine, make_session_factory
-from .settings import Settings
-from .storage import open_blob_store
-from .storage.base import BlobStore
+from replay_server.db.engine import SessionFactory, make_engine, make_session_factory
+from replay_server.settings import Settings
+from replay_server.storage import open_blob_store
+from replay_server.storage.base import BlobStore
 
 
 @dataclass(frozen=True)

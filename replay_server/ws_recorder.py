@@ -16,17 +16,17 @@ import weakref
 from aiohttp import WSCloseCode, WSMsgType, web
 from aiohttp.http_websocket import WebSocketError
 
-from . import keys
-from .conn_guard import FrameGate, frame_gate_of
-from .errors import InvalidMessage, ReplayError, TooLarge
-from .ingest.admission import TimedOut
-from .ingest.connection import RecorderConnection
-from .ingest.masking import browser_says_no
-from .metrics import Metrics
-from .protocol import Limits, error, pack
-from .proxies import client_ip
-from .settings import Settings
-from .text import clean_header
+from replay_server import keys
+from replay_server.conn_guard import FrameGate, frame_gate_of
+from replay_server.errors import InvalidMessage, ReplayError, TooLarge
+from replay_server.ingest.admission import TimedOut
+from replay_server.ingest.connection import RecorderConnection
+from replay_server.ingest.masking import browser_says_no
+from replay_server.metrics import Metrics
+from replay_server.protocol import Limits, error, pack
+from replay_server.proxies import client_ip
+from replay_server.settings import Settings
+from replay_server.text import clean_header
 
 log = logging.getLogger(__name__)
 

@@ -22,15 +22,15 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
-from .. import keys
-from ..auth.context import request_auth, require_principal
-from ..db import scope
-from ..db.models import RecordedSession
-from ..errors import Forbidden
-from ..live import LiveMessage
-from ..live.broker import Subscription
-from ..timeutil import now_ms
-from .serialize import is_live
+from replay_server import keys
+from replay_server.api.serialize import is_live
+from replay_server.auth.context import request_auth, require_principal
+from replay_server.db import scope
+from replay_server.db.models import RecordedSession
+from replay_server.errors import Forbidden
+from replay_server.live import LiveMessage
+from replay_server.live.broker import Subscription
+from replay_server.timeutil import now_ms
 
 log = logging.getLogger(__name__)
 

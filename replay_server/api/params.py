@@ -6,9 +6,9 @@ import re
 
 from aiohttp import web
 
-from ..db import scope
-from ..errors import InvalidMessage, NotFound
-from .search_params import parse_session_query
+from replay_server.api.search_params import parse_session_query
+from replay_server.db import scope
+from replay_server.errors import InvalidMessage, NotFound
 
 MAX_DB_INT_DIGITS = 18  # anything longer cannot be a row id (and would overflow SQLite)
 MAX_DB_INT = 10**MAX_DB_INT_DIGITS - 1

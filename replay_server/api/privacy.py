@@ -18,14 +18,14 @@ from typing import Any
 
 from aiohttp import web
 
-from .. import keys
-from ..auth.context import require_principal
-from ..db import scope
-from ..erasure import SessionRef, erase_sessions
-from ..errors import InvalidMessage
-from ..timeutil import iso_utc, now_ms
-from .params import id_in_path
-from .serialize import session_detail
+from replay_server import keys
+from replay_server.api.params import id_in_path
+from replay_server.api.serialize import session_detail
+from replay_server.auth.context import require_principal
+from replay_server.db import scope
+from replay_server.erasure import SessionRef, erase_sessions
+from replay_server.errors import InvalidMessage
+from replay_server.timeutil import iso_utc, now_ms
 
 EXPORT_FORMAT = "replay-server/session"
 EXPORT_VERSION = 1

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 
-from ..db.search import (
+from replay_server.db.search import (
     DEFAULT_SESSION_LIMIT,
     MAX_SESSION_LIMIT,
     SORTS,
@@ -15,7 +15,7 @@ from ..db.search import (
     SessionCursor,
     SessionQuery,
 )
-from ..errors import InvalidMessage
+from replay_server.errors import InvalidMessage
 
 FILTER_NAMES = (
     "url",

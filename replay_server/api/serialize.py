@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..db.models import PageView, RecordedSession
-from ..db.scope import ChunkSpan, ChunkSummary
-from ..db.search import LIVE_WINDOW_MS
-from ..timeutil import iso_utc
+from replay_server.db.models import PageView, RecordedSession
+from replay_server.db.scope import ChunkSpan, ChunkSummary
+from replay_server.db.search import LIVE_WINDOW_MS
+from replay_server.timeutil import iso_utc
 
 
 def is_live(session: RecordedSession, now: int) -> bool:

@@ -10,16 +10,16 @@ from typing import Any
 import msgpack
 from aiohttp import web
 
-from .. import keys
-from ..auth.context import require_principal
-from ..db import scope
-from ..db.models import Site
-from ..errors import InvalidMessage
-from ..protocol import MAX_PAGE
-from ..site_settings import complete_stored
-from ..timeutil import iso_utc, now_ms
-from .params import id_in_path, int_param, prefers_msgpack, session_query
-from .serialize import session_detail, session_summary
+from replay_server import keys
+from replay_server.api.params import id_in_path, int_param, prefers_msgpack, session_query
+from replay_server.api.serialize import session_detail, session_summary
+from replay_server.auth.context import require_principal
+from replay_server.db import scope
+from replay_server.db.models import Site
+from replay_server.errors import InvalidMessage
+from replay_server.protocol import MAX_PAGE
+from replay_server.site_settings import complete_stored
+from replay_server.timeutil import iso_utc, now_ms
 
 
 def site_json(site: Site, session_count: int) -> dict[str, Any]:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from ..errors import Unauthorized
-from .principal import Principal
+from replay_server.auth.principal import Principal
+from replay_server.errors import Unauthorized
 
 
 @dataclass(frozen=True)

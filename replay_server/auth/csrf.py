@@ -11,10 +11,10 @@ import secrets
 
 from aiohttp import web
 
-from .. import keys
-from ..errors import Forbidden
-from .context import request_auth
-from .login import set_private_cookie
+from replay_server import keys
+from replay_server.auth.context import request_auth
+from replay_server.auth.login import set_private_cookie
+from replay_server.errors import Forbidden
 
 CSRF_COOKIE = "rs_csrf"
 CSRF_FIELD = "csrf_token"

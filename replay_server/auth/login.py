@@ -9,14 +9,19 @@ from aiohttp import web
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .. import keys
-from ..db.models import LoginSession, User
-from ..proxies import request_is_secure
-from ..timeutil import now_ms
-from .passwords import burn_verification, hash_password, needs_rehash, verify_password
-from .principal import Principal, load_principal
-from .throttle import LoginThrottle
-from .tokens import sha256_hex
+from replay_server import keys
+from replay_server.auth.passwords import (
+    burn_verification,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from replay_server.auth.principal import Principal, load_principal
+from replay_server.auth.throttle import LoginThrottle
+from replay_server.auth.tokens import sha256_hex
+from replay_server.db.models import LoginSession, User
+from replay_server.proxies import request_is_secure
+from replay_server.timeutil import now_ms
 
 LOGIN_COOKIE = "rs_login"
 DAY_MS = 86_400_000

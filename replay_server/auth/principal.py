@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db.models import Membership, User
+from replay_server.db.models import Membership, User
 
 ROLES = ("owner", "admin", "viewer")
 

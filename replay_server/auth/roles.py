@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ..errors import Forbidden, NotFound
-from .principal import ROLES, Principal
+from replay_server.auth.principal import ROLES, Principal
+from replay_server.errors import Forbidden, NotFound
 
 Role = Literal["owner", "admin", "viewer"]
 _RANK: dict[str, int] = {"viewer": 0, "admin": 1, "owner": 2}

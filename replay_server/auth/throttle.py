@@ -10,7 +10,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from ..errors import RateLimited
+from replay_server.errors import RateLimited
 
 MAX_KEYS = 100_000
 

@@ -9,10 +9,10 @@ import secrets
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db.models import ApiToken, User
-from ..errors import NotFound
-from ..timeutil import now_ms
-from .principal import Principal, load_principal
+from replay_server.auth.principal import Principal, load_principal
+from replay_server.db.models import ApiToken, User
+from replay_server.errors import NotFound
+from replay_server.timeutil import now_ms
 
 TOKEN_PREFIX = "rs_"
 LAST_USED_RESOLUTION_MS = 60_000  # last_used_ms is written at most once a minute

@@ -10,12 +10,10 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..auth.principal import Principal
-from ..auth.roles import Role, require_role
-from ..errors import NotFound
-from ..timeutil import now_ms as time_ms
-from .models import Chunk, Organisation, PageView, RecordedSession, Site
-from .search import (
+from replay_server.auth.principal import Principal
+from replay_server.auth.roles import Role, require_role
+from replay_server.db.models import Chunk, Organisation, PageView, RecordedSession, Site
+from replay_server.db.search import (
     DEFAULT_SESSION_LIMIT,
     MAX_SESSION_LIMIT,
     SessionCursor,
@@ -23,6 +21,8 @@ from .search import (
     SessionQuery,
     search_sessions,
 )
+from replay_server.errors import NotFound
+from replay_server.timeutil import now_ms as time_ms
 
 __all__ = [  # the session search types, re-exported for callers of scope
     "DEFAULT_SESSION_LIMIT",

@@ -36,10 +36,10 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from ..errors import InvalidMessage
-from .models import PageView, RecordedSession
-from .search_ddl import SITE_ROWID_SHIFT, url_rest_sql
-from .search_pg import UrlMatcher
+from replay_server.db.models import PageView, RecordedSession
+from replay_server.db.search_ddl import SITE_ROWID_SHIFT, url_rest_sql
+from replay_server.db.search_pg import UrlMatcher
+from replay_server.errors import InvalidMessage
 
 DEFAULT_SESSION_LIMIT = 50
 MAX_SESSION_LIMIT = 200

@@ -19,8 +19,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import CompoundSelect
 
-from .models import PageView, RecordedSession
-from .search_ddl import page_url_lookup_sql
+from replay_server.db.models import PageView, RecordedSession
+from replay_server.db.search_ddl import page_url_lookup_sql
 
 URL_CAP = 5000  # more matching distinct URLs: the term is common, walk instead
 RARE_URLS = 200  # at most this many matching distinct URLs ...

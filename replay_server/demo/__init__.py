@@ -15,11 +15,11 @@ from aiohttp.typedefs import Handler
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .. import accounts
-from ..app import create_app
-from ..db.models import Site
-from ..origins import normalise_origin
-from ..settings import Settings
+from replay_server import accounts
+from replay_server.app import create_app
+from replay_server.db.models import Site
+from replay_server.origins import normalise_origin
+from replay_server.settings import Settings
 
 DEMO_DIR = Path(__file__).parent
 DEMO_ORG = "Demo"

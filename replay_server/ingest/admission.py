@@ -10,7 +10,7 @@ import ipaddress
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from ..errors import RateLimited, ReplayError
+from replay_server.errors import RateLimited, ReplayError
 
 
 class TimedOut(ReplayError):

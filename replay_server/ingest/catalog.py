@@ -16,12 +16,11 @@ from collections.abc import Sequence
 from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 
-from ..db.engine import SessionFactory
-from ..db.group_commit import GroupCommit, is_outage
-from ..db.models import SESSIONS, RecordedSession
-from ..errors import Unavailable
-from ..protocol import Hello
-from .chunk_rows import (
+from replay_server.db.engine import SessionFactory
+from replay_server.db.group_commit import GroupCommit, is_outage
+from replay_server.db.models import SESSIONS, RecordedSession
+from replay_server.errors import Unavailable
+from replay_server.ingest.chunk_rows import (
     ChunkConflict,
     ChunkRecord,
     SeqRange,
@@ -29,10 +28,11 @@ from .chunk_rows import (
     record_chunk_groups,
     stored_ranges_of,
 )
-from .chunker import BuiltChunk
-from .insights import ChunkInsights
-from .session_rows import OpenRequest, SessionCursor, open_sessions
-from .visitmeta import VisitOrigin
+from replay_server.ingest.chunker import BuiltChunk
+from replay_server.ingest.insights import ChunkInsights
+from replay_server.ingest.session_rows import OpenRequest, SessionCursor, open_sessions
+from replay_server.ingest.visitmeta import VisitOrigin
+from replay_server.protocol import Hello
 
 __all__ = ["Catalog", "ChunkConflict", "SeqRange", "SessionCursor", "is_covered"]
 

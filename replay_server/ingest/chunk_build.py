@@ -21,14 +21,14 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
-from .chunker import (
+from replay_server.ingest.chunker import (
     BuiltChunk,
     SpooledBatch,
     build_chunks,
     decode_spool_payload,
     encode_spool_payload,
 )
-from .insights import ChunkInsights, InsightCarry, analyse_batches
+from replay_server.ingest.insights import ChunkInsights, InsightCarry, analyse_batches
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from typing import Any
 import msgpack
 import zstandard
 
-from ..bounds import pack
-from ..errors import CorruptChunk
-from ..protocol import decode_msgpack
+from replay_server.bounds import pack
+from replay_server.errors import CorruptChunk
+from replay_server.protocol import decode_msgpack
 
 MAGIC = b"RSCK"
 FORMAT_VERSION = 1

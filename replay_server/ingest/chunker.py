@@ -9,9 +9,9 @@ from typing import Any
 
 import msgpack
 
-from ..protocol import Limits, decode_msgpack, parse_batch, unpack_frame
-from ..snapshot import EventType
-from .chunk_format import FORMAT_VERSION, QUARANTINED, encode_chunk
+from replay_server.ingest.chunk_format import FORMAT_VERSION, QUARANTINED, encode_chunk
+from replay_server.protocol import Limits, decode_msgpack, parse_batch, unpack_frame
+from replay_server.snapshot import EventType
 
 _FULL_SNAPSHOT = int(EventType.FULL_SNAPSHOT)
 # A spooled frame was checked against the configured limits when it arrived.

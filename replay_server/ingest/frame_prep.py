@@ -19,13 +19,13 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from ..bounds import StructureLimits, check_events, pack
-from ..errors import ReplayError
-from ..protocol import Batch, Limits, parse_message, unpack_frame
-from ..snapshot import BatchSummary, EventLimits, validate_events
-from ..timeutil import now_ms
-from .masking import MaskPolicy, SessionNodes, mask_events
-from .pruning import prune_deep_trees
+from replay_server.bounds import StructureLimits, check_events, pack
+from replay_server.errors import ReplayError
+from replay_server.ingest.masking import MaskPolicy, SessionNodes, mask_events
+from replay_server.ingest.pruning import prune_deep_trees
+from replay_server.protocol import Batch, Limits, parse_message, unpack_frame
+from replay_server.snapshot import BatchSummary, EventLimits, validate_events
+from replay_server.timeutil import now_ms
 
 # Masking state of this many sessions is kept (least recently used dropped);
 # a session whose state is gone masks unknown nodes, which is the safe side.

@@ -15,11 +15,11 @@ from typing import Any
 
 import ormsgpack
 
-from ..errors import Forbidden, InvalidMessage, RateLimited, ReplayError, TooLarge
-from ..snapshot import BatchSummary
-from .frame_prep import FrameContext, PreparedBatch
-from .http_body import HttpFrames
-from .masking import MaskPolicy
+from replay_server.errors import Forbidden, InvalidMessage, RateLimited, ReplayError, TooLarge
+from replay_server.ingest.frame_prep import FrameContext, PreparedBatch
+from replay_server.ingest.http_body import HttpFrames
+from replay_server.ingest.masking import MaskPolicy
+from replay_server.snapshot import BatchSummary
 
 PREPARE = 1
 FORGET = 2

@@ -20,11 +20,9 @@ import sys
 import traceback
 from dataclasses import dataclass
 
-from ..errors import ReplayError
-from ..protocol import Limits
-from ..snapshot import EventLimits
-from .frame_prep import FramePreparer
-from .frame_wire import (
+from replay_server.errors import ReplayError
+from replay_server.ingest.frame_prep import FramePreparer
+from replay_server.ingest.frame_wire import (
     Forget,
     MessageReader,
     Split,
@@ -32,7 +30,9 @@ from .frame_wire import (
     read_request,
     reply_message,
 )
-from .http_body import split_http_body
+from replay_server.ingest.http_body import split_http_body
+from replay_server.protocol import Limits
+from replay_server.snapshot import EventLimits
 
 READ_SIZE = 1 << 20
 log = logging.getLogger(__name__)

@@ -28,9 +28,9 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import ReplayError
-from .frame_prep import FrameContext, PreparedBatch
-from .frame_wire import (
+from replay_server.errors import ReplayError
+from replay_server.ingest.frame_prep import FrameContext, PreparedBatch
+from replay_server.ingest.frame_wire import (
     MessageReader,
     Reply,
     forget_request,
@@ -38,8 +38,8 @@ from .frame_wire import (
     read_reply,
     split_request,
 )
-from .frame_worker import WorkerConfig
-from .http_body import HttpFrames
+from replay_server.ingest.frame_worker import WorkerConfig
+from replay_server.ingest.http_body import HttpFrames
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from ..bounds import StructureLimits, check_events, pack
-from ..errors import InvalidMessage
-from ..protocol import Hello, Limits, decode_http_body, parse_batch, parse_hello
+from replay_server.bounds import StructureLimits, check_events, pack
+from replay_server.errors import InvalidMessage
+from replay_server.protocol import Hello, Limits, decode_http_body, parse_batch, parse_hello
 
 MAX_BATCHES_PER_REQUEST = 1000
 

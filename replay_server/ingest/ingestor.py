@@ -11,32 +11,32 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..db.engine import SessionFactory
-from ..errors import ConfigError, InvalidMessage, StorageError, TooLarge, Unavailable
-from ..live import LiveBroker
-from ..metrics import Metrics
-from ..protocol import Hello
-from ..settings import Settings
-from ..snapshot import BatchSummary
-from ..storage.base import BlobStore
-from ..timeutil import now_ms
-from .catalog import Catalog
-from .chunk_build import ChunkBuilder, RawBatch
-from .chunker import (
+from replay_server.db.engine import SessionFactory
+from replay_server.errors import ConfigError, InvalidMessage, StorageError, TooLarge, Unavailable
+from replay_server.ingest.catalog import Catalog
+from replay_server.ingest.chunk_build import ChunkBuilder, RawBatch
+from replay_server.ingest.chunker import (
     SpooledBatch,
     encode_spool_payload,
     encode_spool_payload_of_packed,
 )
-from .frame_prep import FrameContext, PreparedBatch
-from .frame_worker import WorkerConfig
-from .frame_workers import FrameWorkers
-from .http_body import HttpFrames, split_http_body
-from .reading import SessionEvents, SessionReader
-from .recovery import recover_spool
-from .spool import Spool
-from .state import PendingBatch, SessionState
-from .storing import ChunkWriter, StoredCut
-from .visitmeta import VisitOrigin
+from replay_server.ingest.frame_prep import FrameContext, PreparedBatch
+from replay_server.ingest.frame_worker import WorkerConfig
+from replay_server.ingest.frame_workers import FrameWorkers
+from replay_server.ingest.http_body import HttpFrames, split_http_body
+from replay_server.ingest.reading import SessionEvents, SessionReader
+from replay_server.ingest.recovery import recover_spool
+from replay_server.ingest.spool import Spool
+from replay_server.ingest.state import PendingBatch, SessionState
+from replay_server.ingest.storing import ChunkWriter, StoredCut
+from replay_server.ingest.visitmeta import VisitOrigin
+from replay_server.live import LiveBroker
+from replay_server.metrics import Metrics
+from replay_server.protocol import Hello
+from replay_server.settings import Settings
+from replay_server.snapshot import BatchSummary
+from replay_server.storage.base import BlobStore
+from replay_server.timeutil import now_ms
 
 log = logging.getLogger(__name__)
 

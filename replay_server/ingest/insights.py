@@ -28,8 +28,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..snapshot import EventType
-from .chunker import SpooledBatch
+from replay_server.ingest.chunker import SpooledBatch
+from replay_server.snapshot import EventType
 
 RAGE_CLICKS = 3
 RAGE_WINDOW_MS = 1000

@@ -21,8 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..site_settings import SiteSettings
-from ..snapshot import EventType, IncrementalSource, NodeType
+from replay_server.site_settings import SiteSettings
+from replay_server.snapshot import EventType, IncrementalSource, NodeType
 
 PASSWORD = "password"
 FIELD = "field"  # a value typed or chosen by the visitor: text, email, select, hidden, file...

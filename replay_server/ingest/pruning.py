@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..snapshot import EventType, IncrementalSource
+from replay_server.snapshot import EventType, IncrementalSource
 
 PRUNED_ATTRIBUTE = "data-rs-pruned"
 _FULL_SNAPSHOT = int(EventType.FULL_SNAPSHOT)

@@ -13,8 +13,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..errors import RateLimited
-from .admission import address_key
+from replay_server.errors import RateLimited
+from replay_server.ingest.admission import address_key
 
 MAX_KEYS = 100_000
 

@@ -17,10 +17,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .chunk_build import RawBatch
-from .chunker import spool_header
-from .spool import read_segment
-from .storing import ChunkWriter
+from replay_server.ingest.chunk_build import RawBatch
+from replay_server.ingest.chunker import spool_header
+from replay_server.ingest.spool import read_segment
+from replay_server.ingest.storing import ChunkWriter
 
 log = logging.getLogger(__name__)
 

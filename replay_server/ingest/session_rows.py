@@ -17,11 +17,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
 
-from ..db.models import PAGE_VIEWS, SESSIONS
-from ..errors import Forbidden
-from ..protocol import Hello
-from ..useragent import parse_user_agent
-from .visitmeta import VisitOrigin, referrer_domain, url_path, utm_params
+from replay_server.db.models import PAGE_VIEWS, SESSIONS
+from replay_server.errors import Forbidden
+from replay_server.ingest.visitmeta import VisitOrigin, referrer_domain, url_path, utm_params
+from replay_server.protocol import Hello
+from replay_server.useragent import parse_user_agent
 
 
 @dataclass(frozen=True)

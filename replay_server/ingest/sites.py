@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..db.engine import SessionFactory
-from ..db.models import Site
-from ..errors import Forbidden, UnknownSite
-from ..origins import origin_or_empty
-from ..site_settings import SiteSettings
+from replay_server.db.engine import SessionFactory
+from replay_server.db.models import Site
+from replay_server.errors import Forbidden, UnknownSite
+from replay_server.origins import origin_or_empty
+from replay_server.site_settings import SiteSettings
 
 CACHE_SECONDS = 10.0
 

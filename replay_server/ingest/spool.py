@@ -37,7 +37,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import Unavailable
+from replay_server.errors import Unavailable
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from .insights import InsightCarry
-from .spool import SpoolRecord
+from replay_server.ingest.insights import InsightCarry
+from replay_server.ingest.spool import SpoolRecord
 
 
 @dataclass(frozen=True)

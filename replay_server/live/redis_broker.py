@@ -26,8 +26,8 @@ import msgpack
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from ..errors import ConfigError, ReplayError, StorageError
-from .broker import LiveMessage, LocalBroker, Subscription, batch_events
+from replay_server.errors import ConfigError, ReplayError, StorageError
+from replay_server.live.broker import LiveMessage, LocalBroker, Subscription, batch_events
 
 log = logging.getLogger(__name__)
 

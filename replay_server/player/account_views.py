@@ -8,21 +8,26 @@ from typing import Any
 
 from aiohttp import web
 
-from .. import keys
-from ..accounts import AccountError, set_password
-from ..api.params import id_in_path
-from ..auth.context import request_auth, require_principal
-from ..auth.login import end_other_logins, throttled_authenticate
-from ..auth.passwords import MIN_PASSWORD_LENGTH
-from ..auth.throttle import ThrottledLogin
-from ..auth.tokens import MAX_TOKEN_NAME, issue_api_token, list_api_tokens, revoke_api_token
-from ..db import scope
-from ..db.models import ApiToken
-from ..proxies import client_ip
-from ..timeutil import iso_utc
-from .display import started_display
-from .forms import done_flash, read_form
-from .render import redirect, render
+from replay_server import keys
+from replay_server.accounts import AccountError, set_password
+from replay_server.api.params import id_in_path
+from replay_server.auth.context import request_auth, require_principal
+from replay_server.auth.login import end_other_logins, throttled_authenticate
+from replay_server.auth.passwords import MIN_PASSWORD_LENGTH
+from replay_server.auth.throttle import ThrottledLogin
+from replay_server.auth.tokens import (
+    MAX_TOKEN_NAME,
+    issue_api_token,
+    list_api_tokens,
+    revoke_api_token,
+)
+from replay_server.db import scope
+from replay_server.db.models import ApiToken
+from replay_server.player.display import started_display
+from replay_server.player.forms import done_flash, read_form
+from replay_server.player.render import redirect, render
+from replay_server.proxies import client_ip
+from replay_server.timeutil import iso_utc
 
 PASSWORD_FLASH = {"password": "Password changed. Your other sign-ins were ended."}
 TOKEN_FLASH = {"revoked": "Token revoked."}

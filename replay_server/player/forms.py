@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..errors import InvalidMessage
+from replay_server.errors import InvalidMessage
 
 MAX_FIELD_CHARS = 20_000
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .. import keys
-from ..accounts import AccountError
-from ..api.params import id_in_path
-from ..auth.context import require_principal
-from ..auth.roles import grantable_roles
-from ..db import scope
-from ..members import Invitation, invite, list_members, remove_member
-from .forms import done_flash, read_form
-from .render import redirect, render
+from replay_server import keys
+from replay_server.accounts import AccountError
+from replay_server.api.params import id_in_path
+from replay_server.auth.context import require_principal
+from replay_server.auth.roles import grantable_roles
+from replay_server.db import scope
+from replay_server.members import Invitation, invite, list_members, remove_member
+from replay_server.player.forms import done_flash, read_form
+from replay_server.player.render import redirect, render
 
 FLASH = {"removed": "Member removed."}
 

@@ -11,8 +11,8 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from ..auth.context import get_principal
-from ..auth.csrf import csrf_token
+from replay_server.auth.context import get_principal
+from replay_server.auth.csrf import csrf_token
 
 log = logging.getLogger(__name__)
 

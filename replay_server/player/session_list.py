@@ -7,12 +7,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from ..api.search_params import DEVICES, FILTER_NAMES, filter_values
-from ..api.serialize import is_live
-from ..db.models import RecordedSession
-from ..db.search import SessionPage
-from ..timeutil import iso_utc
-from .display import duration_display, started_display
+from replay_server.api.search_params import DEVICES, FILTER_NAMES, filter_values
+from replay_server.api.serialize import is_live
+from replay_server.db.models import RecordedSession
+from replay_server.db.search import SessionPage
+from replay_server.player.display import duration_display, started_display
+from replay_server.timeutil import iso_utc
 
 # Everything but the URL search and the sort, which have their own fields.
 ADVANCED_FILTERS = tuple(n for n in FILTER_NAMES if n not in ("url", "url_match", "sort"))

@@ -9,13 +9,15 @@ from typing import Any
 
 from aiohttp import web
 
-from .. import keys
-from ..accounts import rotate_site_key, site_snippet
-from ..api.params import id_in_path
-from ..auth.context import require_principal
-from ..db import scope
-from ..db.models import Site
-from ..site_settings import (
+from replay_server import keys
+from replay_server.accounts import rotate_site_key, site_snippet
+from replay_server.api.params import id_in_path
+from replay_server.auth.context import require_principal
+from replay_server.db import scope
+from replay_server.db.models import Site
+from replay_server.player.forms import done_flash, read_form
+from replay_server.player.render import redirect, render
+from replay_server.site_settings import (
     BOOL_FIELDS,
     IP_MODES,
     SettingsError,
@@ -23,8 +25,6 @@ from ..site_settings import (
     complete_stored,
     parse_site_form,
 )
-from .forms import done_flash, read_form
-from .render import redirect, render
 
 FLASH = {
     "saved": "Settings saved.",

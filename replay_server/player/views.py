@@ -4,25 +4,25 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .. import keys
-from ..accounts import site_snippet
-from ..api.params import id_in_path, session_query
-from ..auth.context import get_principal, request_auth, require_principal
-from ..auth.login import (
+from replay_server import keys
+from replay_server.accounts import site_snippet
+from replay_server.api.params import id_in_path, session_query
+from replay_server.auth.context import get_principal, request_auth, require_principal
+from replay_server.auth.login import (
     clear_login_cookie,
     end_login,
     set_login_cookie,
     start_login,
     throttled_authenticate,
 )
-from ..auth.roles import role_at_least
-from ..auth.throttle import ThrottledLogin
-from ..db import scope
-from ..proxies import client_ip
-from ..timeutil import now_ms
-from .display import safe_next
-from .render import redirect, render
-from .session_list import canonical_url, list_context
+from replay_server.auth.roles import role_at_least
+from replay_server.auth.throttle import ThrottledLogin
+from replay_server.db import scope
+from replay_server.player.display import safe_next
+from replay_server.player.render import redirect, render
+from replay_server.player.session_list import canonical_url, list_context
+from replay_server.proxies import client_ip
+from replay_server.timeutil import now_ms
 
 
 async def login_page(request: web.Request) -> web.Response:

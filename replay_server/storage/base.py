@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ..errors import InvalidMessage
+from replay_server.errors import InvalidMessage
 
 
 class BlobStore(Protocol):

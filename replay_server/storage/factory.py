@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from ..errors import ConfigError
-from .base import BlobStore
-from .local import LocalBlobStore
-from .s3 import S3BlobStore
+from replay_server.errors import ConfigError
+from replay_server.storage.base import BlobStore
+from replay_server.storage.local import LocalBlobStore
+from replay_server.storage.s3 import S3BlobStore
 
 
 def open_blob_store(

@@ -8,8 +8,8 @@ import os
 import shutil
 from pathlib import Path
 
-from ..errors import InvalidMessage, NotFound, StorageError
-from .base import check_key
+from replay_server.errors import InvalidMessage, NotFound, StorageError
+from replay_server.storage.base import check_key
 
 
 class LocalBlobStore:

@@ -25,8 +25,8 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..errors import NotFound, StorageError
-from .base import check_key
+from replay_server.errors import NotFound, StorageError
+from replay_server.storage.base import check_key
 
 T = TypeVar("T")
 
