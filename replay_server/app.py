@@ -14,7 +14,6 @@ from aiohttp import web
 from replay_server import keys
 from replay_server.auth.middleware import auth_middleware
 from replay_server.auth.throttle import FailureWindow, LoginThrottle
-from replay_server.edge import error_middleware, security_headers_middleware
 from replay_server.ingest.admission import Admission, Budget
 from replay_server.ingest.geoip import open_mmdb_countries
 from replay_server.ingest.ingestor import Ingestor
@@ -23,7 +22,6 @@ from replay_server.ingest.sites import SiteDirectory
 from replay_server.ingest.visitmeta import IptoccCountries
 from replay_server.live import LiveBroker, LocalBroker
 from replay_server.live.redis_broker import RedisBroker
-from replay_server.memtrim import malloc_trimmer
 from replay_server.metrics import Metrics
 from replay_server.player import setup_templates
 from replay_server.retention import RetentionSweeper
@@ -31,6 +29,8 @@ from replay_server.routes import add_routes
 from replay_server.secret import load_or_create_secret
 from replay_server.settings import Settings
 from replay_server.stores import open_blobs, open_database
+from replay_server.web.memtrim import malloc_trimmer
+from replay_server.web.middleware import error_middleware, security_headers_middleware
 from replay_server.ws_recorder import setup_recorder_sockets
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ async def _retention_sweeper(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _deadline_sweeper(app: web.Application) -> AsyncIterator[None]:
-    """Closes what is late (request heads, WebSocket frames: conn_guard.py); one
+    """Closes what is late (request heads, WebSocket frames: web/conn_guard.py); one
     sweep per tick for every connection instead of a timer each."""
     settings = app[keys.SETTINGS]
     admission = app[keys.ADMISSION]

@@ -7,11 +7,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from replay_server.api import live, privacy, v1
-from replay_server.health import healthz, metrics_endpoint
-from replay_server.http_ingest import ingest_batch, ingest_preflight
-from replay_server.ingest_routes import recorder_script
-from replay_server.optout import opt_out_page
 from replay_server.player import STATIC_DIR, account_views, org_views, site_views, views
+from replay_server.web.health import healthz, metrics_endpoint
+from replay_server.web.http_ingest import ingest_batch, ingest_preflight
+from replay_server.web.optout import opt_out_page
+from replay_server.web.recorder_script import recorder_script
 from replay_server.ws_recorder import recorder_ws
 
 

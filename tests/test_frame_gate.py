@@ -11,10 +11,10 @@ from aiohttp._websocket.reader import WebSocketDataQueue
 from aiohttp.base_protocol import BaseProtocol
 from aiohttp.http_websocket import WebSocketReader, WSMsgType
 
-from replay_server.conn_guard import FrameGate, GuardConfig
 from replay_server.errors import ReplayError
 from replay_server.ingest.admission import Admission, Budget
 from replay_server.metrics import Metrics
+from replay_server.web.conn_guard import FrameGate, GuardConfig
 from tests.wsraw import frame_header
 
 PING = bytes([0x89, 0x80]) + b"\0\0\0\0"  # masked, empty

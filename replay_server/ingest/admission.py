@@ -1,7 +1,7 @@
 """What a node lets in at once: connection counts (per node, per client IP), the
 bytes of frames and bodies being received, and the deadlines of work in
 progress (request headers, frames). Plain bookkeeping, no I/O: the edge
-(replay_server/conn_guard.py, ws_recorder, http_ingest) asks and refuses."""
+(replay_server/web/conn_guard.py, ws_recorder, http_ingest) asks and refuses."""
 
 from __future__ import annotations
 

@@ -21,8 +21,8 @@ from replay_server.db import scope
 from replay_server.player.display import safe_next
 from replay_server.player.render import redirect, render
 from replay_server.player.session_list import canonical_url, list_context
-from replay_server.proxies import client_ip
 from replay_server.timeutil import now_ms
+from replay_server.web.proxies import client_ip
 
 
 async def login_page(request: web.Request) -> web.Response:

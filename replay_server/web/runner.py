@@ -1,5 +1,5 @@
 """Running the application for `serve` and `demo`: the file descriptor limit,
-then aiohttp's runner with the guarded TCP site (replay_server/conn_guard.py),
+then aiohttp's runner with the guarded TCP site (replay_server/web/conn_guard.py),
 until SIGINT/SIGTERM. Like `web.run_app`, which cannot take another site."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import resource
 from aiohttp import web
 
 from replay_server import keys
-from replay_server.conn_guard import GuardConfig, GuardedSite
 from replay_server.logs import ACCESS_LOG_FORMAT
 from replay_server.settings import Settings
+from replay_server.web.conn_guard import GuardConfig, GuardedSite
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from aiohttp.typedefs import Handler
 
 from replay_server import keys
 from replay_server.errors import ReplayError
-from replay_server.proxies import request_is_secure
+from replay_server.web.proxies import request_is_secure
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@
   small frame limit until the welcome, a node-wide budget of bytes announced by
   frame headers still arriving, and a deadline per frame.
 
-Built by replay_server/runner.py around aiohttp's own RequestHandler; the
+Built by replay_server/web/runner.py around aiohttp's own RequestHandler; the
 state lives in ingest/admission.py (app[keys.ADMISSION]). aiohttp has no hooks
 for any of this: the subclass reads a few of RequestHandler's attributes
 (`_request_count`, `_waiter`, `_upgraded`) and builds handlers as its Server
@@ -32,11 +32,11 @@ from aiohttp import web
 from aiohttp.http_websocket import WebSocketReader
 from aiohttp.web_protocol import RequestHandler
 
-from replay_server.edge import error_body
 from replay_server.errors import ReplayError, TooLarge
 from replay_server.ingest.admission import SMALL_MESSAGE, Admission, TimedOut, server_busy
 from replay_server.metrics import Metrics
-from replay_server.proxies import is_trusted
+from replay_server.web.middleware import error_body
+from replay_server.web.proxies import is_trusted
 
 log = logging.getLogger(__name__)
 
