@@ -33,7 +33,7 @@ from typing import Any
 
 from playwright.async_api import Page, async_playwright
 
-from replay_server import accounts
+from replay_server.accounts import orgs as accounts
 from replay_server.db.engine import make_engine, make_session_factory
 from replay_server.db.migrate import upgrade
 from replay_server.ingest.catalog import Catalog

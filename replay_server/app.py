@@ -13,6 +13,7 @@ from aiohttp import web
 
 from replay_server import keys
 from replay_server.auth.middleware import auth_middleware
+from replay_server.auth.secret import load_or_create_secret
 from replay_server.auth.throttle import FailureWindow, LoginThrottle
 from replay_server.ingest.admission import Admission, Budget
 from replay_server.ingest.geoip import open_mmdb_countries
@@ -26,7 +27,6 @@ from replay_server.metrics import Metrics
 from replay_server.player import setup_templates
 from replay_server.retention import RetentionSweeper
 from replay_server.routes import add_routes
-from replay_server.secret import load_or_create_secret
 from replay_server.settings import Settings
 from replay_server.stores import open_blobs, open_database
 from replay_server.web.memtrim import malloc_trimmer

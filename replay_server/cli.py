@@ -18,7 +18,7 @@ from alembic.util import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from replay_server import accounts
+from replay_server.accounts import orgs as accounts
 from replay_server.app import create_app
 from replay_server.auth.principal import ROLES
 from replay_server.auth.tokens import revoke_api_token_value

@@ -18,7 +18,8 @@ import pytest
 from aiohttp import web
 from sqlalchemy.engine import make_url
 
-from replay_server import accounts, keys
+from replay_server import keys
+from replay_server.accounts import orgs as accounts
 from replay_server.app import create_app
 from replay_server.db.engine import SessionFactory
 from replay_server.db.migrate import upgrade

@@ -10,7 +10,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, make_mocked_request
 from sqlalchemy import select, update
 
-from replay_server import accounts
+from replay_server.accounts import orgs as accounts
 from replay_server.app import create_app
 from replay_server.auth.csrf import CSRF_COOKIE
 from replay_server.auth.login import LOGIN_COOKIE

@@ -21,7 +21,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from replay_server import accounts
+from replay_server.accounts import orgs as accounts
 from replay_server.auth.middleware import is_public
 from replay_server.db.engine import SessionFactory
 from replay_server.db.models import ApiToken, Membership, RecordedSession, Site

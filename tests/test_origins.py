@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from replay_server.origins import InvalidOrigin, normalise_origin, origin_or_empty
+from replay_server.accounts.origins import InvalidOrigin, normalise_origin, origin_or_empty
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from replay_server import accounts
+from replay_server.accounts import orgs as accounts
 from replay_server.auth.principal import Principal
 from replay_server.auth.roles import grantable_roles, has_role, require_role
 from replay_server.db.engine import SessionFactory

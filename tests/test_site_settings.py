@@ -11,12 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from replay_server import accounts, keys
-from replay_server.accounts import DEFAULT_SITE_SETTINGS
-from replay_server.db.engine import SessionFactory
-from replay_server.db.models import RecordedSession, Site
-from replay_server.ingest.sites import sampled_in
-from replay_server.site_settings import (
+from replay_server import keys
+from replay_server.accounts import orgs as accounts
+from replay_server.accounts.orgs import DEFAULT_SITE_SETTINGS
+from replay_server.accounts.site_settings import (
     SettingsError,
     SiteSettings,
     check_selector,
@@ -24,6 +22,9 @@ from replay_server.site_settings import (
     parse_site_form,
     validate_settings,
 )
+from replay_server.db.engine import SessionFactory
+from replay_server.db.models import RecordedSession, Site
+from replay_server.ingest.sites import sampled_in
 from tests.browser import Client, login
 from tests.conftest import Tenant
 

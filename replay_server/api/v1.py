@@ -11,6 +11,7 @@ import msgpack
 from aiohttp import web
 
 from replay_server import keys
+from replay_server.accounts.site_settings import complete_stored
 from replay_server.api.params import id_in_path, int_param, prefers_msgpack, session_query
 from replay_server.api.serialize import session_detail, session_summary
 from replay_server.auth.context import require_principal
@@ -18,7 +19,6 @@ from replay_server.db import scope
 from replay_server.db.models import Site
 from replay_server.errors import InvalidMessage
 from replay_server.protocol import MAX_PAGE
-from replay_server.site_settings import complete_stored
 from replay_server.timeutil import iso_utc, now_ms
 
 

@@ -15,10 +15,10 @@ from aiohttp.typedefs import Handler
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from replay_server import accounts
+from replay_server.accounts import orgs as accounts
+from replay_server.accounts.origins import normalise_origin
 from replay_server.app import create_app
 from replay_server.db.models import Site
-from replay_server.origins import normalise_origin
 from replay_server.settings import Settings
 
 DEMO_DIR = Path(__file__).parent

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from replay_server.site_settings import SiteSettings
+from replay_server.accounts.site_settings import SiteSettings
 from replay_server.snapshot import EventType, IncrementalSource, NodeType
 
 PASSWORD = "password"

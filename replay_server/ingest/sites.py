@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from replay_server.accounts.origins import origin_or_empty
+from replay_server.accounts.site_settings import SiteSettings
 from replay_server.db.engine import SessionFactory
 from replay_server.db.models import Site
 from replay_server.errors import Forbidden, UnknownSite
-from replay_server.origins import origin_or_empty
-from replay_server.site_settings import SiteSettings
 
 CACHE_SECONDS = 10.0
 

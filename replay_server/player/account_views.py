@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from replay_server import keys
-from replay_server.accounts import AccountError, set_password
+from replay_server.accounts.orgs import AccountError, set_password
 from replay_server.api.params import id_in_path
 from replay_server.auth.context import request_auth, require_principal
 from replay_server.auth.login import end_other_logins, throttled_authenticate

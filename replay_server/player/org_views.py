@@ -6,12 +6,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from replay_server import keys
-from replay_server.accounts import AccountError
+from replay_server.accounts.members import Invitation, invite, list_members, remove_member
+from replay_server.accounts.orgs import AccountError
 from replay_server.api.params import id_in_path
 from replay_server.auth.context import require_principal
 from replay_server.auth.roles import grantable_roles
 from replay_server.db import scope
-from replay_server.members import Invitation, invite, list_members, remove_member
 from replay_server.player.forms import done_flash, read_form
 from replay_server.player.render import redirect, render
 

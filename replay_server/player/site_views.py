@@ -10,14 +10,8 @@ from typing import Any
 from aiohttp import web
 
 from replay_server import keys
-from replay_server.accounts import rotate_site_key, site_snippet
-from replay_server.api.params import id_in_path
-from replay_server.auth.context import require_principal
-from replay_server.db import scope
-from replay_server.db.models import Site
-from replay_server.player.forms import done_flash, read_form
-from replay_server.player.render import redirect, render
-from replay_server.site_settings import (
+from replay_server.accounts.orgs import rotate_site_key, site_snippet
+from replay_server.accounts.site_settings import (
     BOOL_FIELDS,
     IP_MODES,
     SettingsError,
@@ -25,6 +19,12 @@ from replay_server.site_settings import (
     complete_stored,
     parse_site_form,
 )
+from replay_server.api.params import id_in_path
+from replay_server.auth.context import require_principal
+from replay_server.db import scope
+from replay_server.db.models import Site
+from replay_server.player.forms import done_flash, read_form
+from replay_server.player.render import redirect, render
 
 FLASH = {
     "saved": "Settings saved.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from replay_server import keys
-from replay_server.accounts import site_snippet
+from replay_server.accounts.orgs import site_snippet
 from replay_server.api.params import id_in_path, session_query
 from replay_server.auth.context import get_principal, request_auth, require_principal
 from replay_server.auth.login import (

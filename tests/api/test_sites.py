@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from replay_server import accounts
+from replay_server.accounts import orgs as accounts
 from replay_server.db.engine import SessionFactory
 from replay_server.db.models import Site
 from tests.browser import Client, login

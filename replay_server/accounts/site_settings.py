@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from replay_server.accounts.origins import InvalidOrigin, normalise_origin
 from replay_server.errors import ReplayError
-from replay_server.origins import InvalidOrigin, normalise_origin
 
 IP_MODES = ("none", "truncated", "full")
 MAX_RETENTION_DAYS = 3650

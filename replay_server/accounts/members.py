@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from replay_server.accounts import AccountError, create_user, find_user, set_membership
+from replay_server.accounts.orgs import AccountError, create_user, find_user, set_membership
 from replay_server.auth.principal import ROLES, Principal
 from replay_server.auth.roles import grantable_roles, require_role
 from replay_server.db.models import Membership, User
