@@ -248,7 +248,7 @@ def revoke_token(token_stdin: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Only report what would be deleted.")
 def retention(dry_run: bool) -> None:
     """Delete sessions older than their site's retention_days (one sweep)."""
-    from replay_server.cli_privacy import run_retention
+    from replay_server.privacy.commands import run_retention
 
     settings = load_settings()
     migrate(settings)
@@ -260,7 +260,7 @@ def retention(dry_run: bool) -> None:
 @click.argument("visitor_id", type=click.UUID)
 def delete_visitor(site_id: int, visitor_id: uuid.UUID) -> None:
     """Delete every session of one visitor id on one site, blobs included."""
-    from replay_server.cli_privacy import run_delete_visitor
+    from replay_server.privacy.commands import run_delete_visitor
 
     settings = load_settings()
     migrate(settings)

@@ -9,11 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from replay_server.auth.throttle import LoginThrottle
 from replay_server.db.engine import SessionFactory
+from replay_server.enrich.visitmeta import CountryLookup
 from replay_server.ingest.admission import Admission
 from replay_server.ingest.ingestor import Ingestor
 from replay_server.ingest.ratelimit import IngestRateLimits
 from replay_server.ingest.sites import SiteDirectory
-from replay_server.ingest.visitmeta import CountryLookup
 from replay_server.live import LiveBroker
 from replay_server.metrics import Metrics
 from replay_server.settings import Settings

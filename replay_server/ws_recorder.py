@@ -20,8 +20,8 @@ from replay_server import keys
 from replay_server.errors import InvalidMessage, ReplayError, TooLarge
 from replay_server.ingest.admission import TimedOut
 from replay_server.ingest.connection import RecorderConnection
-from replay_server.ingest.masking import browser_says_no
 from replay_server.metrics import Metrics
+from replay_server.privacy.masking import browser_says_no
 from replay_server.protocol import Limits, error, pack
 from replay_server.settings import Settings
 from replay_server.text import clean_header

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from replay_server import keys
 from replay_server.db.engine import SessionFactory
 from replay_server.db.models import RecordedSession
-from replay_server.retention import DAY_MS
+from replay_server.privacy.retention import DAY_MS
 from replay_server.storage.base import BlobStore
 from replay_server.timeutil import now_ms
 from tests.browser import Client

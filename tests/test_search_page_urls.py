@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from replay_server.db.engine import make_engine, make_session_factory
 from replay_server.db.migrate import upgrade
 from replay_server.db.search import SessionQuery, search_sessions
-from replay_server.ingest.visitmeta import url_path
+from replay_server.enrich.visitmeta import url_path
 from tests.conftest import fresh_postgres_database
 
 pytestmark = pytest.mark.postgres

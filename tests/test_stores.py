@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from replay_server.cli_privacy import open_stores
+from replay_server.privacy.commands import open_stores
 from replay_server.settings import Settings
 from replay_server.storage.local import LocalBlobStore
 from replay_server.storage.s3 import S3BlobStore

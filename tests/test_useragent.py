@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from replay_server.useragent import parse_user_agent
+from replay_server.enrich.useragent import parse_user_agent
 
 CASES = [
     (

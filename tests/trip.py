@@ -18,6 +18,7 @@ import msgpack
 from replay_server.api.live import _dumps, _events_frame
 from replay_server.api.privacy import _json as export_json
 from replay_server.api.v1 import _json_body, _msgpack_body
+from replay_server.enrich.behaviour import InsightCarry
 from replay_server.errors import ReplayError
 from replay_server.ingest.chunk_build import build_cut
 from replay_server.ingest.chunk_format import decode_chunk
@@ -28,9 +29,8 @@ from replay_server.ingest.chunker import (
     encode_spool_payload_of_packed,
 )
 from replay_server.ingest.frame_prep import FrameContext, FramePreparer, PreparedBatch
-from replay_server.ingest.insights import InsightCarry
-from replay_server.ingest.masking import MaskPolicy
 from replay_server.live.broker import LiveMessage, batch_events
+from replay_server.privacy.masking import MaskPolicy
 from replay_server.protocol import (
     MAX_PAGE,
     Batch,

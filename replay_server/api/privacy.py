@@ -23,8 +23,8 @@ from replay_server.api.params import id_in_path
 from replay_server.api.serialize import session_detail
 from replay_server.auth.context import require_principal
 from replay_server.db import scope
-from replay_server.erasure import SessionRef, erase_sessions
 from replay_server.errors import InvalidMessage
+from replay_server.privacy.erasure import SessionRef, erase_sessions
 from replay_server.timeutil import iso_utc, now_ms
 
 EXPORT_FORMAT = "replay-server/session"

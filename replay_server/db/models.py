@@ -133,7 +133,7 @@ class RecordedSession(Base):
     screen_h: Mapped[int | None] = mapped_column(Integer, nullable=True)
     lang: Mapped[str] = mapped_column(String(50), default="")
     tz: Mapped[str] = mapped_column(String(100), default="")
-    # Search metadata (revision 0002): see ingest/visitmeta.py and ingest/insights.py.
+    # Search metadata (revision 0002): see enrich/visitmeta.py and enrich/behaviour.py.
     browser_version: Mapped[str] = mapped_column(String(50), default="", server_default="")
     country: Mapped[str] = mapped_column(String(2), default="", server_default="")
     ip: Mapped[str] = mapped_column(String(45), default="", server_default="")

@@ -19,6 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from replay_server.db.engine import SessionFactory
 from replay_server.db.group_commit import GroupCommit, is_outage
 from replay_server.db.models import SESSIONS, RecordedSession
+from replay_server.enrich.behaviour import ChunkInsights
+from replay_server.enrich.visitmeta import VisitOrigin
 from replay_server.errors import Unavailable
 from replay_server.ingest.chunk_rows import (
     ChunkConflict,
@@ -29,9 +31,7 @@ from replay_server.ingest.chunk_rows import (
     stored_ranges_of,
 )
 from replay_server.ingest.chunker import BuiltChunk
-from replay_server.ingest.insights import ChunkInsights
 from replay_server.ingest.session_rows import OpenRequest, SessionCursor, open_sessions
-from replay_server.ingest.visitmeta import VisitOrigin
 from replay_server.protocol import Hello
 
 __all__ = ["Catalog", "ChunkConflict", "SeqRange", "SessionCursor", "is_covered"]

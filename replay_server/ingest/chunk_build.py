@@ -21,6 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
+from replay_server.enrich.behaviour import ChunkInsights, InsightCarry, analyse_batches
 from replay_server.ingest.chunker import (
     BuiltChunk,
     SpooledBatch,
@@ -28,7 +29,6 @@ from replay_server.ingest.chunker import (
     decode_spool_payload,
     encode_spool_payload,
 )
-from replay_server.ingest.insights import ChunkInsights, InsightCarry, analyse_batches
 
 log = logging.getLogger(__name__)
 

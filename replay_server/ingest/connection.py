@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from replay_server.enrich.visitmeta import CountryLookup, visit_origin
 from replay_server.errors import InvalidMessage, TooLarge
 from replay_server.ingest.frame_prep import FrameContext
 from replay_server.ingest.ingestor import Ingestor
-from replay_server.ingest.masking import MaskPolicy, honours_dnt
 from replay_server.ingest.ratelimit import IngestRateLimits
 from replay_server.ingest.sites import SiteDirectory, SiteInfo
 from replay_server.ingest.state import SessionState
-from replay_server.ingest.visitmeta import CountryLookup, visit_origin
+from replay_server.privacy.masking import MaskPolicy, honours_dnt
 from replay_server.protocol import Bye, Hello, Limits, ack, parse_message, unpack_frame, welcome
 from replay_server.timeutil import now_ms
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from replay_server.db.engine import SessionFactory
+from replay_server.enrich.visitmeta import VisitOrigin
 from replay_server.errors import ConfigError, InvalidMessage, StorageError, TooLarge, Unavailable
 from replay_server.ingest.catalog import Catalog
 from replay_server.ingest.chunk_build import ChunkBuilder, RawBatch
@@ -29,7 +30,6 @@ from replay_server.ingest.recovery import recover_spool
 from replay_server.ingest.spool import Spool
 from replay_server.ingest.state import PendingBatch, SessionState
 from replay_server.ingest.storing import ChunkWriter, StoredCut
-from replay_server.ingest.visitmeta import VisitOrigin
 from replay_server.live import LiveBroker
 from replay_server.metrics import Metrics
 from replay_server.protocol import Hello

@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
 
 from replay_server.db.models import PAGE_VIEWS, SESSIONS
+from replay_server.enrich.useragent import parse_user_agent
+from replay_server.enrich.visitmeta import VisitOrigin, referrer_domain, url_path, utm_params
 from replay_server.errors import Forbidden
-from replay_server.ingest.visitmeta import VisitOrigin, referrer_domain, url_path, utm_params
 from replay_server.protocol import Hello
-from replay_server.useragent import parse_user_agent
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from replay_server.ingest.insights import InsightCarry
+from replay_server.enrich.behaviour import InsightCarry
 from replay_server.ingest.spool import SpoolRecord
 
 

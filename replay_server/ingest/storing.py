@@ -21,11 +21,11 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
+from replay_server.enrich.behaviour import ChunkInsights, InsightCarry
 from replay_server.errors import StorageError
 from replay_server.ingest.catalog import Catalog, ChunkConflict, SeqRange, is_covered
 from replay_server.ingest.chunk_build import BuildFailed, BuildResult, ChunkBuilder, RawBatch
 from replay_server.ingest.chunker import BuiltChunk, quarantined_chunk
-from replay_server.ingest.insights import ChunkInsights, InsightCarry
 from replay_server.storage.base import BlobStore
 from replay_server.timeutil import now_ms
 

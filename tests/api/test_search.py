@@ -17,7 +17,7 @@ from replay_server.db import search
 from replay_server.db.engine import SessionFactory
 from replay_server.db.models import PageView, RecordedSession
 from replay_server.db.search_ddl import url_rest
-from replay_server.ingest.visitmeta import url_path
+from replay_server.enrich.visitmeta import url_path
 from replay_server.timeutil import now_ms
 from tests.browser import Client
 from tests.conftest import Tenant

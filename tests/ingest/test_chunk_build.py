@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from replay_server.enrich.behaviour import InsightCarry
 from replay_server.ingest.chunk_build import ChunkBuilder, RawBatch
 from replay_server.ingest.chunk_format import decode_chunk
 from replay_server.ingest.chunker import SpooledBatch
-from replay_server.ingest.insights import InsightCarry
 from tests.procs import python_script, survivors_of_a_killed_parent
 from tests.rrweb_events import mouse_move, now_ms, page_events
 
@@ -45,7 +45,7 @@ async def test_a_cut_is_built_alike_in_a_process_and_a_thread(workers: int) -> N
 PARENT = """
 import asyncio, time
 from replay_server.ingest.chunk_build import ChunkBuilder
-from replay_server.ingest.insights import InsightCarry
+from replay_server.enrich.behaviour import InsightCarry
 from tests.ingest.test_chunk_build import raw_batches
 
 async def main():

@@ -32,7 +32,7 @@ from replay_server.ingest.frame_wire import (
     reply_message,
     split_request,
 )
-from replay_server.ingest.masking import MaskPolicy
+from replay_server.privacy.masking import MaskPolicy
 from replay_server.protocol import Batch, Limits
 from replay_server.snapshot import BatchSummary, EventLimits
 from tests.rrweb_events import mouse_move, now_ms, page_events

@@ -18,7 +18,7 @@ from replay_server.errors import InvalidMessage, TooLarge
 from replay_server.ingest.frame_prep import FrameContext, PreparedBatch
 from replay_server.ingest.frame_worker import WorkerConfig
 from replay_server.ingest.frame_workers import FIRST_RETRY_SECONDS, FrameWorkers, WorkerLost
-from replay_server.ingest.masking import MaskPolicy
+from replay_server.privacy.masking import MaskPolicy
 from tests.ingest.conftest import IngestServer, Recorder
 from tests.ingest.test_frame_prep import SID, batch_frame, form_page, typing
 from tests.procs import alive, python_script, survivors_of_a_killed_parent

@@ -18,8 +18,8 @@ from netaddr import IPSet
 
 from replay_server import keys
 from replay_server.app import create_app
+from replay_server.enrich.geoip import MmdbCountries, iso_code, open_mmdb_countries
 from replay_server.errors import ConfigError
-from replay_server.ingest.geoip import MmdbCountries, iso_code, open_mmdb_countries
 from replay_server.settings import Settings
 from tests.conftest import BOTH_DATABASES
 from tests.ingest.conftest import ORIGIN, IngestServer, start_ingest_server

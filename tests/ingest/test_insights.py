@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from replay_server.ingest.insights import (
+from replay_server.enrich.behaviour import (
     ChunkInsights,
     InsightCarry,
     analyse_pages,

@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from replay_server.ingest.masking import (
+from replay_server.privacy.masking import (
     MaskPolicy,
     PageNodes,
     SessionNodes,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from replay_server.ingest.visitmeta import (
+from replay_server.enrich.visitmeta import (
     IptoccCountries,
     country_of,
     referrer_domain,

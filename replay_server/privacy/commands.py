@@ -10,9 +10,9 @@ import click
 from sqlalchemy import select
 
 from replay_server.db.models import RecordedSession, Site
-from replay_server.erasure import Erased, SessionRef, erase_sessions
 from replay_server.errors import NotFound
-from replay_server.retention import SweepReport, count_expired, sweep
+from replay_server.privacy.erasure import Erased, SessionRef, erase_sessions
+from replay_server.privacy.retention import SweepReport, count_expired, sweep
 from replay_server.settings import Settings
 from replay_server.stores import open_stores
 

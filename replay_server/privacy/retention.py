@@ -19,7 +19,7 @@ from sqlalchemy import Select, func, select
 from replay_server.accounts.site_settings import SiteSettings
 from replay_server.db.engine import SessionFactory
 from replay_server.db.models import RecordedSession, Site
-from replay_server.erasure import Erased, SessionRef, erase_sessions, measure
+from replay_server.privacy.erasure import Erased, SessionRef, erase_sessions, measure
 from replay_server.storage.base import BlobStore
 from replay_server.timeutil import now_ms
 

@@ -17,8 +17,8 @@ import time
 import maxminddb
 from maxminddb.types import Record
 
+from replay_server.enrich.visitmeta import CountryLookup, IptoccCountries
 from replay_server.errors import ConfigError
-from replay_server.ingest.visitmeta import CountryLookup, IptoccCountries
 
 COUNTRY_FIELDS = ("country", "registered_country")
 
