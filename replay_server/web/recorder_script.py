@@ -8,7 +8,7 @@ from aiohttp import web
 
 from replay_server.errors import ReplayError
 
-RECORDER_JS = Path(__file__).parent / "static" / "recorder.js"
+RECORDER_JS = Path(__file__).resolve().parents[1] / "static" / "recorder.js"
 
 
 async def recorder_script(request: web.Request) -> web.StreamResponse:
