@@ -34,12 +34,13 @@ from typing import Any
 from playwright.async_api import Page, async_playwright
 
 from replay_server.accounts import orgs as accounts
+from replay_server.chunks.cut import build_chunks
 from replay_server.db.engine import make_engine, make_session_factory
 from replay_server.db.migrate import upgrade
 from replay_server.ingest.catalog import Catalog
-from replay_server.ingest.chunker import SpooledBatch, build_chunks
 from replay_server.protocol import Hello
 from replay_server.settings import Settings
+from replay_server.spool.records import SpoolEntry
 from replay_server.storage import open_blob_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,11 +118,11 @@ async def store_session(settings: Settings, minutes: int) -> tuple[str, int, int
         events = full_snapshot(start)
         for s in range(minutes * 60):
             events.extend(second_events(start + 1000 + s * 1000, s))
-        batches: list[SpooledBatch] = []
+        batches: list[SpoolEntry] = []
         for seq, i in enumerate(range(0, minutes * 60_000 + 2000, BATCH_MS)):
             group = [e for e in events if start + i <= e["timestamp"] < start + i + BATCH_MS]
             if group:
-                batches.append(SpooledBatch(site.id, sid, seq, 0, group))
+                batches.append(SpoolEntry(site.id, sid, seq, 0, group))
         per_chunk = CHUNK_MS // BATCH_MS
         idx = 0
         for i in range(0, len(batches), per_chunk):

@@ -14,11 +14,12 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import select, text
 
+from replay_server.chunks.cut import build_chunks
 from replay_server.db.engine import make_engine, make_session_factory
 from replay_server.db.migrate import alembic_config, upgrade
 from replay_server.db.models import Chunk, RecordedSession
 from replay_server.ingest.catalog import Catalog
-from replay_server.ingest.chunker import SpooledBatch, build_chunks
+from replay_server.spool.records import SpoolEntry
 from tests.conftest import fresh_postgres_database
 from tests.rrweb_events import mouse_move, now_ms
 from tests.test_migrations import _compare
@@ -66,7 +67,7 @@ async def test_upgrade_from_the_previous_revision_keeps_data_and_ingest_works() 
             db = make_session_factory(engine)
             # The old chunk's range is respected and the new chunk gets the next index.
             t = now_ms()
-            batches = [SpooledBatch(1, "s1", seq, 0, [mouse_move(t + seq)]) for seq in (4, 5, 6)]
+            batches = [SpoolEntry(1, "s1", seq, 0, [mouse_move(t + seq)]) for seq in (4, 5, 6)]
             catalog = Catalog(db)
             assert await catalog.stored_ranges("s1") == [(0, 0, 4)]
             assert await catalog.record_chunks("s1", build_chunks(batches[1:]), t)

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import select, update
 
 from replay_server import keys
+from replay_server.chunks.cut import blob_key
+from replay_server.chunks.format import FORMAT_VERSION, encode_chunk
 from replay_server.db.engine import SessionFactory
 from replay_server.db.models import Base, Chunk, Membership, RecordedSession, Site
-from replay_server.ingest.chunk_format import FORMAT_VERSION, encode_chunk
-from replay_server.ingest.chunker import blob_key
 from replay_server.privacy.commands import retention_summary
 from replay_server.privacy.erasure import session_prefix
 from replay_server.privacy.retention import DAY_MS, retention_days, sweep

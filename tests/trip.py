@@ -18,17 +18,11 @@ import msgpack
 from replay_server.api.live import _dumps, _events_frame
 from replay_server.api.privacy import _json as export_json
 from replay_server.api.v1 import _json_body, _msgpack_body
+from replay_server.chunks.build import build_cut
+from replay_server.chunks.format import decode_chunk
 from replay_server.enrich.behaviour import InsightCarry
 from replay_server.errors import ReplayError
-from replay_server.ingest.chunk_build import build_cut
-from replay_server.ingest.chunk_format import decode_chunk
-from replay_server.ingest.chunker import (
-    SpooledBatch,
-    decode_spool_payload,
-    encode_spool_payload,
-    encode_spool_payload_of_packed,
-)
-from replay_server.ingest.frame_prep import FrameContext, FramePreparer, PreparedBatch
+from replay_server.ingest.prep.preparer import FrameContext, FramePreparer, PreparedBatch
 from replay_server.live.broker import LiveMessage, batch_events
 from replay_server.privacy.masking import MaskPolicy
 from replay_server.protocol import (
@@ -40,6 +34,12 @@ from replay_server.protocol import (
     parse_hello,
 )
 from replay_server.snapshot import EventLimits
+from replay_server.spool.records import (
+    SpoolEntry,
+    decode_spool_payload,
+    encode_spool_payload,
+    encode_spool_payload_of_packed,
+)
 
 # The defaults of Settings: what a node runs with.
 LIMITS = Limits(4 * 1024 * 1024, 16 * 1024 * 1024, 10_000, 500_000)
@@ -99,7 +99,7 @@ class Trip:
             payload = encode_spool_payload_of_packed(1, self.sid, seq, page, prepared.events)
         else:
             assert frame is not None
-            payload = encode_spool_payload(SpooledBatch(1, self.sid, seq, page, []), frame)
+            payload = encode_spool_payload(SpoolEntry(1, self.sid, seq, page, []), frame)
         spooled = decode_spool_payload(payload)
         assert len(spooled.events) == prepared.summary.event_count
         # The chunk worker's build, then the chunk read back.

@@ -28,8 +28,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from replay_server.ingest.chunker import SpooledBatch
 from replay_server.snapshot import EventType
+from replay_server.spool.records import SpoolEntry
 
 RAGE_CLICKS = 3
 RAGE_WINDOW_MS = 1000
@@ -94,7 +94,7 @@ class ChunkInsights:
         self.active_ms += other.active_ms
 
 
-def analyse_batches(batches: Iterable[SpooledBatch], carry: InsightCarry) -> ChunkInsights:
+def analyse_batches(batches: Iterable[SpoolEntry], carry: InsightCarry) -> ChunkInsights:
     """The counts of one cut's batches (CPU work: run it in a thread)."""
     by_page: dict[int, list[dict[str, Any]]] = {}
     for batch in batches:

@@ -16,13 +16,8 @@ from collections.abc import Sequence
 from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 
-from replay_server.db.engine import SessionFactory
-from replay_server.db.group_commit import GroupCommit, is_outage
-from replay_server.db.models import SESSIONS, RecordedSession
-from replay_server.enrich.behaviour import ChunkInsights
-from replay_server.enrich.visitmeta import VisitOrigin
-from replay_server.errors import Unavailable
-from replay_server.ingest.chunk_rows import (
+from replay_server.chunks.cut import BuiltChunk
+from replay_server.chunks.rows import (
     ChunkConflict,
     ChunkRecord,
     SeqRange,
@@ -30,7 +25,12 @@ from replay_server.ingest.chunk_rows import (
     record_chunk_groups,
     stored_ranges_of,
 )
-from replay_server.ingest.chunker import BuiltChunk
+from replay_server.db.engine import SessionFactory
+from replay_server.db.group_commit import GroupCommit, is_outage
+from replay_server.db.models import SESSIONS, RecordedSession
+from replay_server.enrich.behaviour import ChunkInsights
+from replay_server.enrich.visitmeta import VisitOrigin
+from replay_server.errors import Unavailable
 from replay_server.ingest.session_rows import OpenRequest, SessionCursor, open_sessions
 from replay_server.protocol import Hello
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from replay_server.enrich.visitmeta import CountryLookup, visit_origin
 from replay_server.errors import InvalidMessage, TooLarge
-from replay_server.ingest.frame_prep import FrameContext
 from replay_server.ingest.ingestor import Ingestor
+from replay_server.ingest.prep.preparer import FrameContext
 from replay_server.ingest.ratelimit import IngestRateLimits
 from replay_server.ingest.sites import SiteDirectory, SiteInfo
 from replay_server.ingest.state import SessionState

@@ -11,30 +11,31 @@ import time
 from pathlib import Path
 from typing import Any
 
+from replay_server.chunks.build import ChunkBuilder
+from replay_server.chunks.reader import SessionEvents, SessionReader
+from replay_server.chunks.writer import ChunkWriter, StoredCut
 from replay_server.db.engine import SessionFactory
 from replay_server.enrich.visitmeta import VisitOrigin
 from replay_server.errors import ConfigError, InvalidMessage, StorageError, TooLarge, Unavailable
 from replay_server.ingest.catalog import Catalog
-from replay_server.ingest.chunk_build import ChunkBuilder, RawBatch
-from replay_server.ingest.chunker import (
-    SpooledBatch,
-    encode_spool_payload,
-    encode_spool_payload_of_packed,
-)
-from replay_server.ingest.frame_prep import FrameContext, PreparedBatch
-from replay_server.ingest.frame_worker import WorkerConfig
-from replay_server.ingest.frame_workers import FrameWorkers
-from replay_server.ingest.http_body import HttpFrames, split_http_body
-from replay_server.ingest.reading import SessionEvents, SessionReader
+from replay_server.ingest.prep.http_body import HttpFrames, split_http_body
+from replay_server.ingest.prep.preparer import FrameContext, PreparedBatch
+from replay_server.ingest.prep.worker import WorkerConfig
+from replay_server.ingest.prep.workers import FrameWorkers
 from replay_server.ingest.recovery import recover_spool
-from replay_server.ingest.spool import Spool
 from replay_server.ingest.state import PendingBatch, SessionState
-from replay_server.ingest.storing import ChunkWriter, StoredCut
 from replay_server.live import LiveBroker
 from replay_server.metrics import Metrics
 from replay_server.protocol import Hello
 from replay_server.settings import Settings
 from replay_server.snapshot import BatchSummary
+from replay_server.spool.log import Spool
+from replay_server.spool.records import (
+    RawEntry,
+    SpoolEntry,
+    encode_spool_payload,
+    encode_spool_payload_of_packed,
+)
 from replay_server.storage.base import BlobStore
 from replay_server.timeutil import now_ms
 
@@ -88,7 +89,7 @@ class Ingestor:
         self.sessions: dict[str, SessionState] = {}
         self._ticker: asyncio.Task[None] | None = None
         self._cuts: set[asyncio.Task[None]] = set()
-        # Decoding, validating and masking batches off the event loop (frame_prep),
+        # Decoding, validating and masking batches off the event loop (ingest/prep),
         # or here with REPLAY_INGEST_WORKERS=0 and for the HTTP fallback's batches.
         limits = worker_config(settings)
         self.frames: FrameWorkers | None = None
@@ -165,7 +166,7 @@ class Ingestor:
         return state
 
     async def prepare_frame(self, frame: bytes, context: FrameContext) -> PreparedBatch | None:
-        """A recorder frame decoded, validated and masked (frame_prep): in a frame
+        """A recorder frame decoded, validated and masked (ingest/prep): in a frame
         worker, or here when there are none (a large frame in a thread, where the
         walk holds the interpreter lock in slices instead of blocking the loop)."""
         if self.frames is not None:
@@ -205,7 +206,7 @@ class Ingestor:
                 )
             else:
                 assert frame is not None, "a batch prepared without its frame comes back packed"
-                spooled = SpooledBatch(state.site_id, state.sid, prepared.seq, prepared.page, [])
+                spooled = SpoolEntry(state.site_id, state.sid, prepared.seq, prepared.page, [])
                 payload = encode_spool_payload(spooled, frame)
             await self._keep(state, prepared.seq, prepared.page, prepared.summary, payload)
         self._cut_if_full(state)
@@ -262,7 +263,7 @@ class Ingestor:
 
     async def _store_now(self, state: SessionState, seq: int, page: int, payload: bytes) -> None:
         """ACK_MODE=storage: the batch is a stored chunk before it is acked."""
-        raw = RawBatch(state.site_id, state.sid, seq, page, payload)
+        raw = RawEntry(state.site_id, state.sid, seq, page, payload)
         async with state.cut_lock:
             stored = await self.writer.store(state.sid, [raw], state.insights)
             state.insights = stored.carry
@@ -338,7 +339,7 @@ class Ingestor:
                 return
             payloads = await self.spool.read_many([p.record for p in taken])
             batches = [
-                RawBatch(state.site_id, state.sid, p.seq, p.page, payload, p.first_ts, p.last_ts)
+                RawEntry(state.site_id, state.sid, p.seq, p.page, payload, p.first_ts, p.last_ts)
                 for p, payload in zip(taken, payloads, strict=True)
             ]
             stored = await self.writer.store(state.sid, batches, state.insights)

@@ -17,10 +17,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from replay_server.ingest.chunk_build import RawBatch
-from replay_server.ingest.chunker import spool_header
-from replay_server.ingest.spool import read_segment
-from replay_server.ingest.storing import ChunkWriter
+from replay_server.chunks.writer import ChunkWriter
+from replay_server.spool.log import read_segment
+from replay_server.spool.records import RawEntry, spool_header
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +33,7 @@ class Recovery:
 
 @dataclass
 class _Read:
-    by_session: dict[str, list[RawBatch]] = field(default_factory=dict)
+    by_session: dict[str, list[RawEntry]] = field(default_factory=dict)
     sessions_in: dict[Path, set[str]] = field(default_factory=lambda: defaultdict(set))
     unreadable: list[tuple[Path, int, bytes]] = field(default_factory=list)
     failed_paths: set[Path] = field(default_factory=set)
@@ -98,6 +97,6 @@ def _read_segments(segments: list[Path]) -> _Read:
                 # Whatever a damaged record raises: it is kept, not lost.
                 read.unreadable.append((path, index, payload))
                 continue
-            read.by_session.setdefault(sid, []).append(RawBatch(site_id, sid, seq, page, payload))
+            read.by_session.setdefault(sid, []).append(RawEntry(site_id, sid, seq, page, payload))
             read.sessions_in[path].add(sid)
     return read

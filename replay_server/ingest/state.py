@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from replay_server.enrich.behaviour import InsightCarry
-from replay_server.ingest.spool import SpoolRecord
+from replay_server.spool.log import SpoolRecord
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from replay_server.ingest.chunker import decode_spool_payload
+from replay_server.spool.records import decode_spool_payload
 
 QUEUE_LIMIT = 256
 

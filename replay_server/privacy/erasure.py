@@ -59,7 +59,7 @@ class Erased:
 
 
 def session_prefix(site_id: int, session_id: str) -> str:
-    """Where every blob of a session lives (ingest/chunker.blob_key)."""
+    """Where every blob of a session lives (chunks/cut.py blob_key)."""
     return f"s/{site_id}/{session_id}/"
 
 

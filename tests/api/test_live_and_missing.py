@@ -10,9 +10,9 @@ import aiohttp
 import pytest
 
 from replay_server import keys
+from replay_server.chunks.format import encode_chunk
 from replay_server.db.engine import SessionFactory
 from replay_server.db.models import Chunk
-from replay_server.ingest.chunk_format import encode_chunk
 from replay_server.live import LiveMessage
 from replay_server.timeutil import now_ms
 from tests.browser import Client, login

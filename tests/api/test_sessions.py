@@ -6,9 +6,9 @@ import msgpack
 import pytest
 
 from replay_server import keys
+from replay_server.chunks.format import encode_chunk
 from replay_server.db.engine import SessionFactory
 from replay_server.db.models import Chunk
-from replay_server.ingest.chunk_format import encode_chunk
 from replay_server.timeutil import now_ms
 from tests.browser import Client
 from tests.conftest import AddSession, MakeTenant, Tenant

@@ -13,12 +13,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from replay_server.chunks.cut import build_chunks
 from replay_server.db.engine import SessionFactory, make_session_factory
 from replay_server.db.models import Chunk, PageView, RecordedSession
 from replay_server.errors import Forbidden, Unavailable
 from replay_server.ingest.catalog import Catalog, ChunkConflict
-from replay_server.ingest.chunker import SpooledBatch, build_chunks
 from replay_server.protocol import Hello
+from replay_server.spool.records import SpoolEntry
 from tests.conftest import BOTH_DATABASES, Tenant
 from tests.rrweb_events import mouse_move, now_ms
 
@@ -33,9 +34,9 @@ def hello(site_key: str, sid: str, page: int = 0, title: str = "Home") -> Hello:
                  (1280, 800), (1920, 1080), "en", "UTC", now_ms())  # fmt: skip
 
 
-def batches(site_id: int, sid: str, seqs: range, page: int = 0) -> list[SpooledBatch]:
+def batches(site_id: int, sid: str, seqs: range, page: int = 0) -> list[SpoolEntry]:
     t0 = now_ms()
-    return [SpooledBatch(site_id, sid, s, page, [mouse_move(t0 + s * 1000)]) for s in seqs]
+    return [SpoolEntry(site_id, sid, s, page, [mouse_move(t0 + s * 1000)]) for s in seqs]
 
 
 async def test_a_burst_of_hellos_opens_every_session_once(

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from replay_server.chunks.build import ChunkBuilder
+from replay_server.chunks.format import decode_chunk
 from replay_server.enrich.behaviour import InsightCarry
-from replay_server.ingest.chunk_build import ChunkBuilder, RawBatch
-from replay_server.ingest.chunk_format import decode_chunk
-from replay_server.ingest.chunker import SpooledBatch
+from replay_server.spool.records import RawEntry, SpoolEntry
 from tests.procs import python_script, survivors_of_a_killed_parent
 from tests.rrweb_events import mouse_move, now_ms, page_events
 
@@ -19,10 +19,10 @@ def click(ts: int) -> dict[str, object]:
     return {"type": 3, "timestamp": ts, "data": {"source": 2, "type": 2, "id": 5, "x": 1, "y": 1}}
 
 
-def raw_batches() -> list[RawBatch]:
+def raw_batches() -> list[RawEntry]:
     t0 = now_ms()
     events = [page_events(t0), [mouse_move(t0 + 10), click(t0 + 20)], [click(t0 + 30)]]
-    return [RawBatch.of(SpooledBatch(1, "s" * 36, seq, 0, e)) for seq, e in enumerate(events)]
+    return [RawEntry.of(SpoolEntry(1, "s" * 36, seq, 0, e)) for seq, e in enumerate(events)]
 
 
 @pytest.mark.parametrize("workers", [0, 1])
@@ -44,7 +44,7 @@ async def test_a_cut_is_built_alike_in_a_process_and_a_thread(workers: int) -> N
 
 PARENT = """
 import asyncio, time
-from replay_server.ingest.chunk_build import ChunkBuilder
+from replay_server.chunks.build import ChunkBuilder
 from replay_server.enrich.behaviour import InsightCarry
 from tests.ingest.test_chunk_build import raw_batches
 

@@ -6,14 +6,10 @@ import re
 import msgpack
 import pytest
 
+from replay_server.chunks.cut import build_chunks
+from replay_server.chunks.format import FORMAT_VERSION, MAGIC, decode_chunk, encode_chunk
 from replay_server.errors import CorruptChunk
-from replay_server.ingest.chunk_format import FORMAT_VERSION, MAGIC, decode_chunk, encode_chunk
-from replay_server.ingest.chunker import (
-    SpooledBatch,
-    build_chunks,
-    decode_spool_payload,
-    encode_spool_payload,
-)
+from replay_server.spool.records import SpoolEntry, decode_spool_payload, encode_spool_payload
 from tests.rrweb_events import mouse_move, now_ms, page_events
 
 
@@ -37,9 +33,9 @@ def test_corrupt_or_unknown_chunks_fail_loudly(data: bytes) -> None:
 def test_build_chunks_one_per_page_in_timestamp_order() -> None:
     t = now_ms()
     batches = [
-        SpooledBatch(1, "s", 0, 0, page_events(t, items=1)),
-        SpooledBatch(1, "s", 1, 1, page_events(t + 5000, items=1)),
-        SpooledBatch(1, "s", 2, 0, [mouse_move(t + 10)]),  # a late batch of page 0
+        SpoolEntry(1, "s", 0, 0, page_events(t, items=1)),
+        SpoolEntry(1, "s", 1, 1, page_events(t + 5000, items=1)),
+        SpoolEntry(1, "s", 2, 0, [mouse_move(t + 10)]),  # a late batch of page 0
     ]
     chunks = build_chunks(batches)
     assert [c.page for c in chunks] == [0, 1]
@@ -56,11 +52,11 @@ def test_build_chunks_splits_a_page_where_the_cut_misses_seqs() -> None:
     range: deduplication across nodes relies on it."""
     t = now_ms()
     batches = [
-        SpooledBatch(1, "s", 5, 0, [mouse_move(t + 5)]),
-        SpooledBatch(1, "s", 6, 0, [mouse_move(t + 6)]),
-        SpooledBatch(1, "s", 9, 0, [mouse_move(t + 9)]),  # 7 and 8 went to another node
-        SpooledBatch(1, "s", 10, 1, page_events(t + 10, items=0)),
-        SpooledBatch(1, "s", 11, 1, [mouse_move(t + 11)]),
+        SpoolEntry(1, "s", 5, 0, [mouse_move(t + 5)]),
+        SpoolEntry(1, "s", 6, 0, [mouse_move(t + 6)]),
+        SpoolEntry(1, "s", 9, 0, [mouse_move(t + 9)]),  # 7 and 8 went to another node
+        SpoolEntry(1, "s", 10, 1, page_events(t + 10, items=0)),
+        SpoolEntry(1, "s", 11, 1, [mouse_move(t + 11)]),
     ]
     chunks = build_chunks(batches)
     assert [(c.page, c.first_seq, c.last_seq, c.event_count) for c in chunks] == [
@@ -73,7 +69,7 @@ def test_build_chunks_splits_a_page_where_the_cut_misses_seqs() -> None:
 @pytest.mark.parametrize("form", ["events", "frame", "gzip frame"])
 def test_spool_records_keep_the_events_whatever_their_form(form: str) -> None:
     events = page_events(now_ms(), items=5)
-    batch = SpooledBatch(7, "s" * 36, 3, 1, events)
+    batch = SpoolEntry(7, "s" * 36, 3, 1, events)
     frame = {
         "events": None,
         "frame": msgpack.packb({"t": "batch", "seq": 3, "page": 1, "events": events}),
@@ -87,4 +83,4 @@ def test_spool_records_keep_the_events_whatever_their_form(form: str) -> None:
 def test_spool_records_of_earlier_versions_still_decode() -> None:
     events = [mouse_move(now_ms())]
     old = msgpack.packb({"site": 7, "sid": "s" * 36, "seq": 3, "page": 0, "ev": events})
-    assert decode_spool_payload(old) == SpooledBatch(7, "s" * 36, 3, 0, events)
+    assert decode_spool_payload(old) == SpoolEntry(7, "s" * 36, 3, 0, events)

@@ -11,14 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from replay_server.errors import InvalidMessage, ReplayError, TooLarge
-from replay_server.ingest.chunker import (
-    SpooledBatch,
-    decode_spool_payload,
-    encode_spool_payload,
-    encode_spool_payload_of_packed,
-)
-from replay_server.ingest.frame_prep import FrameContext, FramePreparer, PreparedBatch
-from replay_server.ingest.frame_wire import (
+from replay_server.ingest.prep.preparer import FrameContext, FramePreparer, PreparedBatch
+from replay_server.ingest.prep.wire import (
     Forget,
     MessageReader,
     Prepare,
@@ -35,6 +29,12 @@ from replay_server.ingest.frame_wire import (
 from replay_server.privacy.masking import MaskPolicy
 from replay_server.protocol import Batch, Limits
 from replay_server.snapshot import BatchSummary, EventLimits
+from replay_server.spool.records import (
+    SpoolEntry,
+    decode_spool_payload,
+    encode_spool_payload,
+    encode_spool_payload_of_packed,
+)
 from tests.rrweb_events import mouse_move, now_ms, page_events
 
 SID = "5b0c5a52-3f4e-4a43-9d6b-1c1f6f0b8a11"
@@ -188,8 +188,8 @@ def test_masking_state_of_the_least_recent_sessions_is_dropped() -> None:
 def test_packed_events_make_the_same_spool_record() -> None:
     events = page_events(now_ms())
     packed = encode_spool_payload_of_packed(7, SID, 3, 1, msgpack.packb(events))
-    assert packed == encode_spool_payload(SpooledBatch(7, SID, 3, 1, events))
-    assert decode_spool_payload(packed) == SpooledBatch(7, SID, 3, 1, events)
+    assert packed == encode_spool_payload(SpoolEntry(7, SID, 3, 1, events))
+    assert decode_spool_payload(packed) == SpoolEntry(7, SID, 3, 1, events)
 
 
 REPLIES: list[PreparedBatch | ReplayError | None] = [

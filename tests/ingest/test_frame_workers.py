@@ -15,9 +15,9 @@ import pytest
 
 from replay_server import keys
 from replay_server.errors import InvalidMessage, TooLarge
-from replay_server.ingest.frame_prep import FrameContext, PreparedBatch
-from replay_server.ingest.frame_worker import WorkerConfig
-from replay_server.ingest.frame_workers import FIRST_RETRY_SECONDS, FrameWorkers, WorkerLost
+from replay_server.ingest.prep.preparer import FrameContext, PreparedBatch
+from replay_server.ingest.prep.worker import WorkerConfig
+from replay_server.ingest.prep.workers import FIRST_RETRY_SECONDS, FrameWorkers, WorkerLost
 from replay_server.privacy.masking import MaskPolicy
 from tests.ingest.conftest import IngestServer, Recorder
 from tests.ingest.test_frame_prep import SID, batch_frame, form_page, typing
@@ -146,7 +146,7 @@ async def test_a_recorder_whose_frame_was_lost_with_a_worker_resends_it_once(
 
 PARENT = """
 import asyncio, time
-from replay_server.ingest.frame_workers import FrameWorkers
+from replay_server.ingest.prep.workers import FrameWorkers
 from tests.ingest.test_frame_workers import CONFIG, ctx
 from tests.ingest.test_frame_prep import batch_frame
 from tests.rrweb_events import mouse_move, now_ms

@@ -13,8 +13,8 @@ import msgpack
 import pytest
 
 from replay_server.errors import InvalidMessage, ReplayError, TooLarge
-from replay_server.ingest.frame_workers import FrameWorkers
-from replay_server.ingest.http_body import split_http_body
+from replay_server.ingest.prep.http_body import split_http_body
+from replay_server.ingest.prep.workers import FrameWorkers
 from replay_server.protocol import parse_message, unpack_frame
 from tests.ingest.conftest import ORIGIN, IngestServer
 from tests.ingest.test_frame_workers import CONFIG

@@ -15,10 +15,9 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
 from replay_server import keys
+from replay_server.chunks.format import decode_chunk
 from replay_server.db.models import Chunk, RecordedSession
-from replay_server.ingest.chunk_build import RawBatch
-from replay_server.ingest.chunk_format import decode_chunk
-from replay_server.ingest.chunker import SpooledBatch
+from replay_server.spool.records import RawEntry, SpoolEntry
 from tests.conftest import BOTH_DATABASES
 from tests.ingest.conftest import (
     IngestServer,
@@ -196,7 +195,7 @@ async def test_concurrent_stores_of_the_same_batches_store_them_once(
     await rec.close()
     t0 = now_ms()
     batches = [
-        RawBatch.of(SpooledBatch(a.site_id, rec.sid, seq, 0, batch_events(seq, t0)))
+        RawEntry.of(SpoolEntry(a.site_id, rec.sid, seq, 0, batch_events(seq, t0)))
         for seq in range(6)
     ]
     results = await asyncio.gather(

@@ -20,8 +20,8 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from replay_server import keys
-from replay_server.ingest.chunker import SpooledBatch, encode_spool_payload
 from replay_server.ingest.state import PendingBatch
+from replay_server.spool.records import SpoolEntry, encode_spool_payload
 from tests.ingest.conftest import ORIGIN, IngestServer, Recorder
 from tests.procs import create_site_and_token, start_server, stop_server, ws_url
 from tests.rrweb_events import deep_page_events, mouse_move, now_ms, page_events
@@ -53,11 +53,11 @@ def poison_payload(site_id: int, sid: str, seq: int) -> bytes:
             "events": [{"type": 5, "timestamp": t, "data": {"tag": "x", "p": nested(1100)}}],
         }
     )
-    return encode_spool_payload(SpooledBatch(site_id, sid, seq, 0, []), frame)
+    return encode_spool_payload(SpoolEntry(site_id, sid, seq, 0, []), frame)
 
 
 def good_payload(site_id: int, sid: str, seq: int, x: int) -> bytes:
-    return encode_spool_payload(SpooledBatch(site_id, sid, seq, 0, [mouse_move(now_ms(), x=x)]))
+    return encode_spool_payload(SpoolEntry(site_id, sid, seq, 0, [mouse_move(now_ms(), x=x)]))
 
 
 async def test_a_deep_page_is_acked_stored_and_read_back(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from replay_server.ingest.pruning import PRUNED_ATTRIBUTE, prune_deep_trees
+from replay_server.ingest.prep.pruning import PRUNED_ATTRIBUTE, prune_deep_trees
 from tests.rrweb_events import deep_page_events, now_ms
 
 

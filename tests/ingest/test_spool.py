@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from replay_server.errors import Unavailable
-from replay_server.ingest.spool import Spool, SpoolRecord, read_segment
+from replay_server.spool.log import Spool, SpoolRecord, read_segment
 from tests.diskfull import fill, small_tmpfs
 
 

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from websockets.exceptions import ConnectionClosed
 
 from replay_server import keys
+from replay_server.chunks.format import decode_chunk
 from replay_server.db.models import RecordedSession
-from replay_server.ingest.chunk_format import decode_chunk
 from tests.conftest import BOTH_DATABASES
 from tests.ingest.conftest import (
     BOTH_FRAME_PATHS,

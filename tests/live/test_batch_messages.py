@@ -6,16 +6,16 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from replay_server.ingest.chunker import SpooledBatch, encode_spool_payload
 from replay_server.live import LiveMessage, LocalBroker
 from replay_server.live.redis_broker import decode_message, encode_batch, encode_message
+from replay_server.spool.records import SpoolEntry, encode_spool_payload
 from tests.rrweb_events import mouse_move, now_ms, page_events
 
 SID = "8d3b1f52-61a4-4c58-9a55-0b8f1d7f3c21"
 
 
 def payload(seq: int, events: list[dict[str, Any]]) -> bytes:
-    return encode_spool_payload(SpooledBatch(1, SID, seq, 0, events))
+    return encode_spool_payload(SpoolEntry(1, SID, seq, 0, events))
 
 
 async def test_a_watched_session_gets_the_events_of_a_published_payload() -> None:

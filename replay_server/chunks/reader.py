@@ -13,14 +13,14 @@ from typing import Any
 
 from sqlalchemy import select
 
+from replay_server.chunks.format import QUARANTINED, decode_chunk
+from replay_server.chunks.rows import SeqRange, is_covered
 from replay_server.db.engine import SessionFactory
 from replay_server.db.models import Chunk
 from replay_server.errors import CorruptChunk, NotFound
-from replay_server.ingest.chunk_format import QUARANTINED, decode_chunk
-from replay_server.ingest.chunk_rows import SeqRange, is_covered
-from replay_server.ingest.chunker import decode_spool_payload
-from replay_server.ingest.spool import Spool
 from replay_server.ingest.state import SessionState
+from replay_server.spool.log import Spool
+from replay_server.spool.records import decode_spool_payload
 from replay_server.storage.base import BlobStore
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
-"""A frame worker process: `python -m replay_server.ingest.frame_worker CONFIG`.
+"""A frame worker process: `python -m replay_server.ingest.prep.worker CONFIG`.
 
-Reads requests (frame_wire) on stdin, prepares frames (frame_prep), writes
+Reads requests (prep/wire.py) on stdin, prepares frames (prep/preparer.py), writes
 replies on stdout. It reads whatever has arrived and answers it in one write,
 so a busy server pays one pipe write and one wake-up for many frames. It
 exits when stdin closes: at the server's shutdown, or when the server died,
@@ -21,8 +21,9 @@ import traceback
 from dataclasses import dataclass
 
 from replay_server.errors import ReplayError
-from replay_server.ingest.frame_prep import FramePreparer
-from replay_server.ingest.frame_wire import (
+from replay_server.ingest.prep.http_body import split_http_body
+from replay_server.ingest.prep.preparer import FramePreparer
+from replay_server.ingest.prep.wire import (
     Forget,
     MessageReader,
     Split,
@@ -30,7 +31,6 @@ from replay_server.ingest.frame_wire import (
     read_request,
     reply_message,
 )
-from replay_server.ingest.http_body import split_http_body
 from replay_server.protocol import Limits
 from replay_server.snapshot import EventLimits
 

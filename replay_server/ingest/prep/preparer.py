@@ -21,7 +21,7 @@ from typing import Any
 
 from replay_server.bounds import StructureLimits, check_events, pack
 from replay_server.errors import ReplayError
-from replay_server.ingest.pruning import prune_deep_trees
+from replay_server.ingest.prep.pruning import prune_deep_trees
 from replay_server.privacy.masking import MaskPolicy, SessionNodes, mask_events
 from replay_server.protocol import Batch, Limits, parse_message, unpack_frame
 from replay_server.snapshot import BatchSummary, EventLimits, validate_events

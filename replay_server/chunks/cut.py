@@ -1,5 +1,5 @@
 """Cutting accepted batches into stored chunks: one chunk per page view per cut,
-events in order, compressed (chunk_format). Pure CPU work: run it in a thread."""
+events in order, compressed (chunks/format.py). Pure CPU work: run it in a thread."""
 
 from __future__ import annotations
 
@@ -7,28 +7,11 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-import msgpack
-
-from replay_server.ingest.chunk_format import FORMAT_VERSION, QUARANTINED, encode_chunk
-from replay_server.protocol import Limits, decode_msgpack, parse_batch, unpack_frame
+from replay_server.chunks.format import FORMAT_VERSION, QUARANTINED, encode_chunk
 from replay_server.snapshot import EventType
+from replay_server.spool.records import SpoolEntry
 
 _FULL_SNAPSHOT = int(EventType.FULL_SNAPSHOT)
-# A spooled frame was checked against the configured limits when it arrived.
-TRUSTED_BATCH_BYTES = 1 << 31
-TRUSTED_BATCH_EVENTS = 1 << 31
-TRUSTED_BATCH_ITEMS = 1 << 31
-
-
-@dataclass(frozen=True)
-class SpooledBatch:
-    """One accepted batch as it sits in the spool."""
-
-    site_id: int
-    sid: str
-    seq: int
-    page: int
-    events: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -46,54 +29,6 @@ class BuiltChunk:
     last_ts: int
     event_count: int
     has_full_snapshot: bool
-
-
-def encode_spool_payload(batch: SpooledBatch, frame: bytes | None = None) -> bytes:
-    """The spool record of a batch. With `frame` (the protocol v1 frame the batch
-    arrived in, when its events are stored exactly as received) the frame is kept
-    as it is, which costs a copy instead of encoding the events again."""
-    header = {"site": batch.site_id, "sid": batch.sid, "seq": batch.seq, "page": batch.page}
-    packed: bytes = msgpack.packb(
-        {**header, "frame": frame} if frame is not None else {**header, "ev": batch.events},
-        use_bin_type=True,
-    )
-    return packed
-
-
-def encode_spool_payload_of_packed(
-    site_id: int, sid: str, seq: int, page: int, packed_events: bytes
-) -> bytes:
-    """encode_spool_payload's `ev` record, from events already packed (msgpack)
-    elsewhere: a msgpack map is its header then its keys and values in a row,
-    so the packed events are appended as the last value, not packed again."""
-    header = {"site": site_id, "sid": sid, "seq": seq, "page": page}
-    packed: bytes = msgpack.packb(header, use_bin_type=True)
-    assert packed[0] == 0x80 | len(header)  # a fixmap: its size is in its first byte
-    ev_key: bytes = msgpack.packb("ev")
-    return bytes([0x80 | (len(header) + 1)]) + packed[1:] + ev_key + packed_events
-
-
-def decode_spool_payload(payload: bytes) -> SpooledBatch:
-    value = decode_msgpack(payload)
-    frame = value.get("frame")
-    events = value["ev"] if frame is None else _frame_events(frame)
-    return SpooledBatch(value["site"], value["sid"], value["seq"], value["page"], events)
-
-
-def spool_header(payload: bytes) -> tuple[int, str, int, int]:
-    """(site id, sid, seq, page) of a spool record, without decoding the
-    events of a frame record (recovery reads them in the chunk worker)."""
-    value = decode_msgpack(payload)
-    site, sid, seq, page = value["site"], value["sid"], value["seq"], value["page"]
-    if not (type(site) is int and type(sid) is str and type(seq) is int and type(page) is int):
-        raise ValueError("spool record header has the wrong types")
-    return site, sid, seq, page
-
-
-def _frame_events(frame: bytes) -> list[dict[str, Any]]:
-    """The events of a frame the ingest path accepted (so valid, within its limits)."""
-    limits = Limits(len(frame), TRUSTED_BATCH_BYTES, TRUSTED_BATCH_EVENTS, TRUSTED_BATCH_ITEMS)
-    return parse_batch(unpack_frame(frame, limits), limits).events
 
 
 def quarantine_key(site_id: int, sid: str, seq: int, page: int) -> str:
@@ -128,7 +63,7 @@ def quarantined_chunk(
     )
 
 
-def build_chunks(batches: list[SpooledBatch]) -> list[BuiltChunk]:
+def build_chunks(batches: list[SpoolEntry]) -> list[BuiltChunk]:
     """Group batches by page (in order of first appearance) and encode each group.
 
     A group is split where the seqs of this cut have a gap, so a chunk's
@@ -159,10 +94,10 @@ def build_chunks(batches: list[SpooledBatch]) -> list[BuiltChunk]:
     return chunks
 
 
-def _runs(batches: list[SpooledBatch]) -> list[list[SpooledBatch]]:
+def _runs(batches: list[SpoolEntry]) -> list[list[SpoolEntry]]:
     """Batches by page, each page split where a seq of the whole cut is missing."""
     position = {seq: i for i, seq in enumerate(sorted({b.seq for b in batches}))}
-    runs: dict[tuple[int, int], list[SpooledBatch]] = {}
+    runs: dict[tuple[int, int], list[SpoolEntry]] = {}
     last_of_page: dict[int, tuple[tuple[int, int], int]] = {}  # page -> (run key, last seq)
     for batch in batches:
         current = last_of_page.get(batch.page)

@@ -16,8 +16,8 @@ from typing import Any
 import ormsgpack
 
 from replay_server.errors import Forbidden, InvalidMessage, RateLimited, ReplayError, TooLarge
-from replay_server.ingest.frame_prep import FrameContext, PreparedBatch
-from replay_server.ingest.http_body import HttpFrames
+from replay_server.ingest.prep.http_body import HttpFrames
+from replay_server.ingest.prep.preparer import FrameContext, PreparedBatch
 from replay_server.privacy.masking import MaskPolicy
 from replay_server.snapshot import BatchSummary
 

@@ -29,8 +29,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from replay_server.errors import ReplayError
-from replay_server.ingest.frame_prep import FrameContext, PreparedBatch
-from replay_server.ingest.frame_wire import (
+from replay_server.ingest.prep.http_body import HttpFrames
+from replay_server.ingest.prep.preparer import FrameContext, PreparedBatch
+from replay_server.ingest.prep.wire import (
     MessageReader,
     Reply,
     forget_request,
@@ -38,15 +39,14 @@ from replay_server.ingest.frame_wire import (
     read_reply,
     split_request,
 )
-from replay_server.ingest.frame_worker import WorkerConfig
-from replay_server.ingest.http_body import HttpFrames
+from replay_server.ingest.prep.worker import WorkerConfig
 
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_SECONDS = 5.0
 FIRST_RETRY_SECONDS = 0.5
 MAX_RETRY_SECONDS = 30.0
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[3])
 
 
 class WorkerLost(ReplayError):
@@ -253,7 +253,7 @@ class FrameWorkers:
             lambda: _Worker(index),
             sys.executable,
             "-m",
-            "replay_server.ingest.frame_worker",
+            "replay_server.ingest.prep.worker",
             self._config.to_json(),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

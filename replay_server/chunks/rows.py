@@ -18,12 +18,12 @@ from typing import Any
 from sqlalchemy import BindParameter, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from replay_server.chunks.cut import BuiltChunk
 from replay_server.db.models import CHUNKS, PAGE_VIEWS, SESSIONS
 from replay_server.enrich.behaviour import ChunkInsights
-from replay_server.ingest.chunker import BuiltChunk
 
 # (page, first_seq, last_seq) of a stored chunk: it holds every batch of that
-# page whose seq lies in the range (chunker.build_chunks makes runs so).
+# page whose seq lies in the range (chunks.cut.build_chunks makes runs so).
 SeqRange = tuple[int, int, int]
 
 TOTALS = (

@@ -21,11 +21,12 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
+from replay_server.chunks.build import BuildFailed, BuildResult, ChunkBuilder
+from replay_server.chunks.cut import BuiltChunk, quarantined_chunk
 from replay_server.enrich.behaviour import ChunkInsights, InsightCarry
 from replay_server.errors import StorageError
 from replay_server.ingest.catalog import Catalog, ChunkConflict, SeqRange, is_covered
-from replay_server.ingest.chunk_build import BuildFailed, BuildResult, ChunkBuilder, RawBatch
-from replay_server.ingest.chunker import BuiltChunk, quarantined_chunk
+from replay_server.spool.records import RawEntry
 from replay_server.storage.base import BlobStore
 from replay_server.timeutil import now_ms
 
@@ -53,7 +54,7 @@ class ChunkWriter:
         self.builder = builder
 
     async def store(
-        self, sid: str, batches: list[RawBatch], carry: InsightCarry | None = None
+        self, sid: str, batches: list[RawEntry], carry: InsightCarry | None = None
     ) -> StoredCut:
         """Store what no chunk of the session holds yet. `carry` is not modified."""
         start = carry if carry is not None else InsightCarry()
@@ -104,7 +105,7 @@ class ChunkWriter:
             return StoredCut(built.chunks, built.carry, duplicates, stored, len(built.quarantined))
         raise StorageError(f"session {sid}: chunks kept conflicting with other nodes' chunks")
 
-    async def _build(self, sid: str, batches: list[RawBatch], carry: InsightCarry) -> BuildResult:
+    async def _build(self, sid: str, batches: list[RawEntry], carry: InsightCarry) -> BuildResult:
         """Chunks of `batches`. A record that cannot be chunked must not block
         the others, nor be retried forever: when building fails, each batch is
         built alone, and those that fail alone are quarantined (kept as they
@@ -114,8 +115,8 @@ class ChunkWriter:
         except BuildFailed as e:
             failure = str(e)
             log.warning("session %s: building %d batches failed (%s)", sid, len(batches), e)
-        good: list[RawBatch] = []
-        poison: list[RawBatch] = []
+        good: list[RawEntry] = []
+        poison: list[RawEntry] = []
         for batch in batches:
             try:
                 await self.builder.build([batch], InsightCarry())
@@ -159,13 +160,13 @@ class ChunkWriter:
                 log.warning("could not delete unused blob %s: %s", chunk.blob_key, e)
 
 
-def uncovered(batches: list[RawBatch], ranges: list[SeqRange]) -> list[RawBatch]:
+def uncovered(batches: list[RawEntry], ranges: list[SeqRange]) -> list[RawEntry]:
     return [b for b in batches if not is_covered(ranges, b.page, b.seq)]
 
 
-def _unique(batches: list[RawBatch]) -> list[RawBatch]:
+def _unique(batches: list[RawEntry]) -> list[RawEntry]:
     """One batch per seq (the first seen), in seq order."""
-    seen: dict[int, RawBatch] = {}
+    seen: dict[int, RawEntry] = {}
     for batch in batches:
         seen.setdefault(batch.seq, batch)
     return [seen[seq] for seq in sorted(seen)]

@@ -21,35 +21,11 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
+from replay_server.chunks.cut import BuiltChunk, build_chunks
 from replay_server.enrich.behaviour import ChunkInsights, InsightCarry, analyse_batches
-from replay_server.ingest.chunker import (
-    BuiltChunk,
-    SpooledBatch,
-    build_chunks,
-    decode_spool_payload,
-    encode_spool_payload,
-)
+from replay_server.spool.records import RawEntry, decode_spool_payload
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class RawBatch:
-    """An accepted batch as the spool holds it: its payload is
-    chunker.encode_spool_payload's; the rest repeats what it says (its time
-    span where the ingest path knows it: 0 when not)."""
-
-    site_id: int
-    sid: str
-    seq: int
-    page: int
-    payload: bytes
-    first_ts: int = 0
-    last_ts: int = 0
-
-    @classmethod
-    def of(cls, batch: SpooledBatch) -> RawBatch:
-        return cls(batch.site_id, batch.sid, batch.seq, batch.page, encode_spool_payload(batch))
 
 
 class BuildFailed(Exception):
@@ -95,7 +71,7 @@ class ChunkBuilder:
         self._workers = workers
         self._pool: ProcessPoolExecutor | None = None
 
-    async def build(self, batches: list[RawBatch], carry: InsightCarry) -> BuiltCut:
+    async def build(self, batches: list[RawEntry], carry: InsightCarry) -> BuiltCut:
         """`carry` is not modified: the result holds the carry after the cut."""
         payloads = [b.payload for b in batches]
         if self._workers <= 0:

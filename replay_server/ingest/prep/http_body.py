@@ -5,7 +5,7 @@ frame per batch, in seq order.
 Decoding a body is the costly, attacker-shaped part of that endpoint (a few
 KB of gzip can inflate to megabytes of JSON), so it runs where frames are
 prepared: in a frame worker process, off the event loop. The frames then
-take the WebSocket's path (frame_prep), which checks each batch again as it
+take the WebSocket's path (prep/preparer.py), which checks each batch again as it
 checks any frame. Pure: no I/O."""
 
 from __future__ import annotations
