@@ -15,6 +15,7 @@ from replay_server import keys
 from replay_server.auth.middleware import auth_middleware
 from replay_server.auth.secret import load_or_create_secret
 from replay_server.auth.throttle import FailureWindow, LoginThrottle
+from replay_server.dashboard import setup_templates
 from replay_server.enrich.geoip import open_mmdb_countries
 from replay_server.enrich.visitmeta import IptoccCountries
 from replay_server.ingest.admission import Admission, Budget
@@ -24,7 +25,6 @@ from replay_server.ingest.sites import SiteDirectory
 from replay_server.live import LiveBroker, LocalBroker
 from replay_server.live.redis_broker import RedisBroker
 from replay_server.metrics import Metrics
-from replay_server.player import setup_templates
 from replay_server.privacy.retention import RetentionSweeper
 from replay_server.routes import add_routes
 from replay_server.settings import Settings

@@ -20,16 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from replay_server.accounts import orgs as accounts
 from replay_server.app import create_app
-from replay_server.auth.principal import ROLES
 from replay_server.auth.tokens import revoke_api_token_value
 from replay_server.db.migrate import upgrade
+from replay_server.db.principal import ROLES
 from replay_server.errors import NotFound, ReplayError
 from replay_server.logs import check_logging_settings, configure_logging
+from replay_server.proxies import parse_trusted_proxies
 from replay_server.settings import Settings
 from replay_server.stores import open_database
 from replay_server.timeutil import now_ms
 from replay_server.web import runner
-from replay_server.web.proxies import parse_trusted_proxies
 
 T = TypeVar("T")
 GC_THRESHOLDS = (50_000, 50, 100)  # DESIGN.md section 9: p99 ack 248 ms -> 11 ms

@@ -7,7 +7,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from replay_server.api import live, privacy, v1
-from replay_server.player import STATIC_DIR, account_views, org_views, site_views, views
+from replay_server.dashboard import account, orgs, pages, sites
+from replay_server.player import STATIC_DIR
+from replay_server.player import views as player
 from replay_server.web.health import healthz, metrics_endpoint
 from replay_server.web.http_ingest import ingest_batch, ingest_preflight
 from replay_server.web.optout import opt_out_page
@@ -35,29 +37,27 @@ def http_surface() -> list[web.AbstractRouteDef]:
         web.delete("/api/v1/sites/{site_id}/visitors/{visitor_id}", privacy.delete_visitor),
         web.get("/api/v1/sessions/{session_id}/export", privacy.export_session),
         # Dashboard (login) and the player.
-        web.get("/login", views.login_page, name="login"),
-        web.post("/login", views.login_submit),
-        web.post("/logout", views.logout, name="logout"),
-        web.get("/", views.sites_page, name="sites"),
-        web.get("/sites/{site_id}/sessions", views.sessions_page, name="sessions"),
-        web.get("/sessions/{session_id}", views.player_page, name="player"),
-        web.get("/sites/{site_id}/settings", site_views.settings_page, name="site_settings"),
-        web.post("/sites/{site_id}/settings", site_views.settings_submit),
-        web.post("/sites/{site_id}/rotate-key", site_views.rotate_key, name="site_rotate_key"),
-        web.get("/account/password", account_views.password_page, name="account_password"),
-        web.post("/account/password", account_views.password_submit),
-        web.get("/account/tokens", account_views.tokens_page, name="account_tokens"),
-        web.post("/account/tokens", account_views.create_token),
+        web.get("/login", pages.login_page, name="login"),
+        web.post("/login", pages.login_submit),
+        web.post("/logout", pages.logout, name="logout"),
+        web.get("/", pages.sites_page, name="sites"),
+        web.get("/sites/{site_id}/sessions", pages.sessions_page, name="sessions"),
+        web.get("/sessions/{session_id}", player.player_page, name="player"),
+        web.get("/sites/{site_id}/settings", sites.settings_page, name="site_settings"),
+        web.post("/sites/{site_id}/settings", sites.settings_submit),
+        web.post("/sites/{site_id}/rotate-key", sites.rotate_key, name="site_rotate_key"),
+        web.get("/account/password", account.password_page, name="account_password"),
+        web.post("/account/password", account.password_submit),
+        web.get("/account/tokens", account.tokens_page, name="account_tokens"),
+        web.post("/account/tokens", account.create_token),
         web.post(
             "/account/tokens/{token_id}/revoke",
-            account_views.revoke_token,
+            account.revoke_token,
             name="account_token_revoke",
         ),
-        web.get("/orgs/{org_id}/members", org_views.members_page, name="org_members"),
-        web.post("/orgs/{org_id}/members", org_views.invite_member),
-        web.post(
-            "/orgs/{org_id}/members/{user_id}/remove", org_views.remove, name="org_member_remove"
-        ),
+        web.get("/orgs/{org_id}/members", orgs.members_page, name="org_members"),
+        web.post("/orgs/{org_id}/members", orgs.invite_member),
+        web.post("/orgs/{org_id}/members/{user_id}/remove", orgs.remove, name="org_member_remove"),
         web.static("/static/player/", STATIC_DIR, name="player_static"),
         web.get("/opt-out", opt_out_page),
     ]

@@ -23,10 +23,10 @@ from replay_server.ingest.connection import RecorderConnection
 from replay_server.metrics import Metrics
 from replay_server.privacy.masking import browser_says_no
 from replay_server.protocol import Limits, error, pack
+from replay_server.proxies import client_ip
 from replay_server.settings import Settings
 from replay_server.text import clean_header
 from replay_server.web.conn_guard import FrameGate, frame_gate_of
-from replay_server.web.proxies import client_ip
 
 log = logging.getLogger(__name__)
 

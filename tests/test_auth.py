@@ -20,9 +20,9 @@ from replay_server.auth.tokens import LAST_USED_RESOLUTION_MS, sha256_hex
 from replay_server.db.engine import SessionFactory
 from replay_server.db.models import ApiToken, LoginSession
 from replay_server.errors import ConfigError
+from replay_server.proxies import client_ip, parse_trusted_proxies, request_is_secure
 from replay_server.settings import Settings
 from replay_server.timeutil import now_ms
-from replay_server.web.proxies import client_ip, parse_trusted_proxies, request_is_secure
 from tests.browser import Client, csrf_from, login
 from tests.conftest import MakeTenant, Tenant
 

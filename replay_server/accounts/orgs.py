@@ -14,9 +14,9 @@ from replay_server.accounts.site_settings import DEFAULT_SITE_SETTINGS as DEFAUL
 from replay_server.accounts.site_settings import validate_settings
 from replay_server.auth.login import normalise_email
 from replay_server.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
-from replay_server.auth.principal import ROLES
 from replay_server.auth.tokens import issue_api_token
 from replay_server.db.models import Membership, Organisation, Site, User
+from replay_server.db.principal import ROLES
 from replay_server.errors import NotFound, ReplayError
 from replay_server.timeutil import now_ms
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from replay_server.auth.principal import Principal
+from replay_server.db.principal import Principal
 from replay_server.errors import Unauthorized
 
 

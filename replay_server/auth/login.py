@@ -16,12 +16,12 @@ from replay_server.auth.passwords import (
     needs_rehash,
     verify_password,
 )
-from replay_server.auth.principal import Principal, load_principal
 from replay_server.auth.throttle import LoginThrottle
 from replay_server.auth.tokens import sha256_hex
 from replay_server.db.models import LoginSession, User
+from replay_server.db.principal import Principal, load_principal
+from replay_server.proxies import request_is_secure
 from replay_server.timeutil import now_ms
-from replay_server.web.proxies import request_is_secure
 
 LOGIN_COOKIE = "rs_login"
 DAY_MS = 86_400_000

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from replay_server.auth.principal import ROLES, Principal
+from replay_server.db.principal import ROLES, Principal
 from replay_server.errors import Forbidden, NotFound
 
 Role = Literal["owner", "admin", "viewer"]

@@ -9,8 +9,8 @@ import secrets
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from replay_server.auth.principal import Principal, load_principal
 from replay_server.db.models import ApiToken, User
+from replay_server.db.principal import Principal, load_principal
 from replay_server.errors import NotFound
 from replay_server.timeutil import now_ms
 

@@ -1,22 +1,11 @@
-"""The dashboard and the player: server-rendered pages plus the built player assets."""
+"""The player: the page that replays a session (views.py) and the built player
+assets (static/, from the TypeScript in ts/; scripts/build_js.mjs).
+
+May import dashboard (page rendering), auth, db and the contract modules at
+the root; routes.py imports it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import aiohttp_jinja2
-import jinja2
-from aiohttp import web
-
-TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
-
-
-def setup_templates(app: web.Application) -> None:
-    """The pages' templates (the dashboard's, the opt-out page's); routes.py lists the URLs."""
-    aiohttp_jinja2.setup(
-        app,
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-    )

@@ -35,8 +35,8 @@ from aiohttp.web_protocol import RequestHandler
 from replay_server.errors import ReplayError, TooLarge
 from replay_server.ingest.admission import SMALL_MESSAGE, Admission, TimedOut, server_busy
 from replay_server.metrics import Metrics
+from replay_server.proxies import is_trusted
 from replay_server.web.middleware import error_body
-from replay_server.web.proxies import is_trusted
 
 log = logging.getLogger(__name__)
 

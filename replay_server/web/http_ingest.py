@@ -12,7 +12,7 @@ from replay_server.accounts.origins import origin_or_empty
 from replay_server.errors import InvalidMessage
 from replay_server.ingest.admission import TimedOut
 from replay_server.protocol import Hello, parse_message, unpack_frame
-from replay_server.web.proxies import client_ip
+from replay_server.proxies import client_ip
 from replay_server.ws_recorder import ingest_limits, open_connection
 
 

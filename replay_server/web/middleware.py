@@ -9,8 +9,9 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from replay_server import keys
+from replay_server.dashboard.render import render_error
 from replay_server.errors import ReplayError
-from replay_server.web.proxies import request_is_secure
+from replay_server.proxies import request_is_secure
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +64,6 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 def _error_response(request: web.Request, status: int, code: str, message: str) -> web.Response:
     if wants_html(request):
-        from replay_server.player.render import render_error
-
         return render_error(request, status, message)
     return web.json_response(error_body(code, message), status=status)
 

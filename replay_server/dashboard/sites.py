@@ -21,10 +21,10 @@ from replay_server.accounts.site_settings import (
 )
 from replay_server.api.params import id_in_path
 from replay_server.auth.context import require_principal
+from replay_server.dashboard.forms import done_flash, read_form
+from replay_server.dashboard.render import redirect, render
 from replay_server.db import scope
 from replay_server.db.models import Site
-from replay_server.player.forms import done_flash, read_form
-from replay_server.player.render import redirect, render
 
 FLASH = {
     "saved": "Settings saved.",

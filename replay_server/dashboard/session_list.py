@@ -9,9 +9,9 @@ from urllib.parse import urlencode
 
 from replay_server.api.search_params import DEVICES, FILTER_NAMES, filter_values
 from replay_server.api.serialize import is_live
+from replay_server.dashboard.display import duration_display, started_display
 from replay_server.db.models import RecordedSession
 from replay_server.db.search import SessionPage
-from replay_server.player.display import duration_display, started_display
 from replay_server.timeutil import iso_utc
 
 # Everything but the URL search and the sort, which have their own fields.

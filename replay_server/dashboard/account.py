@@ -21,13 +21,13 @@ from replay_server.auth.tokens import (
     list_api_tokens,
     revoke_api_token,
 )
+from replay_server.dashboard.display import started_display
+from replay_server.dashboard.forms import done_flash, read_form
+from replay_server.dashboard.render import redirect, render
 from replay_server.db import scope
 from replay_server.db.models import ApiToken
-from replay_server.player.display import started_display
-from replay_server.player.forms import done_flash, read_form
-from replay_server.player.render import redirect, render
+from replay_server.proxies import client_ip
 from replay_server.timeutil import iso_utc
-from replay_server.web.proxies import client_ip
 
 PASSWORD_FLASH = {"password": "Password changed. Your other sign-ins were ended."}
 TOKEN_FLASH = {"revoked": "Token revoked."}
