@@ -48,6 +48,7 @@ case "${1:-}" in
     npm run --silent test
     "$VENV/bin/ruff" check
     "$VENV/bin/mypy"
+    "$VENV/bin/lint-imports" --no-cache  # the package layers in .importlinter
     shift
     exec "$VENV/bin/pytest" "$@"
     ;;

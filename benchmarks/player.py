@@ -129,7 +129,7 @@ async def store_session(settings: Settings, minutes: int) -> tuple[str, int, int
             chunks = await asyncio.to_thread(build_chunks, batches[i : i + per_chunk])
             for chunk in chunks:
                 await blobs.put(chunk.blob_key, chunk.data)
-            await catalog.record_chunks(sid, chunks, int(time.time() * 1000))
+            await catalog.chunks.record_chunks(sid, chunks, int(time.time() * 1000))
             idx += len(chunks)
         await catalog.finish_idle_sessions(int(time.time() * 1000) + 1)
         return sid, len(events), idx

@@ -19,8 +19,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from replay_server.accounts import orgs as accounts
+from replay_server.accounts.tokens import revoke_api_token_value
 from replay_server.app import create_app
-from replay_server.auth.tokens import revoke_api_token_value
 from replay_server.db.migrate import upgrade
 from replay_server.db.principal import ROLES
 from replay_server.errors import NotFound, ReplayError

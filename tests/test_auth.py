@@ -11,12 +11,12 @@ from aiohttp.test_utils import TestClient, make_mocked_request
 from sqlalchemy import select, update
 
 from replay_server.accounts import orgs as accounts
+from replay_server.accounts.passwords import hash_password, verify_password
+from replay_server.accounts.tokens import LAST_USED_RESOLUTION_MS, sha256_hex
 from replay_server.app import create_app
 from replay_server.auth.csrf import CSRF_COOKIE
 from replay_server.auth.login import LOGIN_COOKIE
 from replay_server.auth.middleware import is_public
-from replay_server.auth.passwords import hash_password, verify_password
-from replay_server.auth.tokens import LAST_USED_RESOLUTION_MS, sha256_hex
 from replay_server.db.engine import SessionFactory
 from replay_server.db.models import ApiToken, LoginSession
 from replay_server.errors import ConfigError

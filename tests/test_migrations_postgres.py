@@ -69,8 +69,8 @@ async def test_upgrade_from_the_previous_revision_keeps_data_and_ingest_works() 
             t = now_ms()
             batches = [SpoolEntry(1, "s1", seq, 0, [mouse_move(t + seq)]) for seq in (4, 5, 6)]
             catalog = Catalog(db)
-            assert await catalog.stored_ranges("s1") == [(0, 0, 4)]
-            assert await catalog.record_chunks("s1", build_chunks(batches[1:]), t)
+            assert await catalog.chunks.stored_ranges("s1") == [(0, 0, 4)]
+            assert await catalog.chunks.record_chunks("s1", build_chunks(batches[1:]), t)
             async with db() as s:
                 chunks = list(await s.scalars(select(Chunk).order_by(Chunk.idx)))
                 session = await s.get(RecordedSession, "s1")

@@ -11,10 +11,10 @@ from aiohttp import web
 from sqlalchemy import select
 
 from replay_server.accounts import orgs as accounts
-from replay_server.auth.roles import grantable_roles, has_role, require_role
 from replay_server.db.engine import SessionFactory
 from replay_server.db.models import Membership, Site
 from replay_server.db.principal import Principal
+from replay_server.db.roles import grantable_roles, has_role, require_role
 from replay_server.errors import Forbidden, NotFound
 from tests.browser import Client, csrf_from, login
 from tests.conftest import AddSession, MakeTenant, Tenant

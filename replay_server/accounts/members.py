@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from replay_server.accounts.orgs import AccountError, create_user, find_user, set_membership
-from replay_server.auth.roles import grantable_roles, require_role
 from replay_server.db.models import Membership, User
 from replay_server.db.principal import ROLES, Principal
+from replay_server.db.roles import grantable_roles, require_role
 from replay_server.errors import Forbidden, NotFound
 
 ONE_TIME_PASSWORD_BYTES = 12  # 16 URL-safe characters

@@ -10,17 +10,21 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from replay_server.accounts.origins import normalise_origin
+from replay_server.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password
 from replay_server.accounts.site_settings import DEFAULT_SITE_SETTINGS as DEFAULT_SITE_SETTINGS
 from replay_server.accounts.site_settings import validate_settings
-from replay_server.auth.login import normalise_email
-from replay_server.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
-from replay_server.auth.tokens import issue_api_token
+from replay_server.accounts.tokens import issue_api_token
 from replay_server.db.models import Membership, Organisation, Site, User
 from replay_server.db.principal import ROLES
 from replay_server.errors import NotFound, ReplayError
 from replay_server.timeutil import now_ms
 
 SITE_KEY_PREFIX = "pk_"
+
+
+def normalise_email(email: str) -> str:
+    """E-mail addresses are compared as entered, less surrounding space and case."""
+    return email.strip().lower()
 
 
 class AccountError(ReplayError):

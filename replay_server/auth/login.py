@@ -10,14 +10,15 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from replay_server import keys
-from replay_server.auth.passwords import (
+from replay_server.accounts.orgs import normalise_email
+from replay_server.accounts.passwords import (
     burn_verification,
     hash_password,
     needs_rehash,
     verify_password,
 )
+from replay_server.accounts.tokens import sha256_hex
 from replay_server.auth.throttle import LoginThrottle
-from replay_server.auth.tokens import sha256_hex
 from replay_server.db.models import LoginSession, User
 from replay_server.db.principal import Principal, load_principal
 from replay_server.proxies import request_is_secure
@@ -25,10 +26,6 @@ from replay_server.timeutil import now_ms
 
 LOGIN_COOKIE = "rs_login"
 DAY_MS = 86_400_000
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
 
 
 async def authenticate(db: AsyncSession, email: str, password: str) -> User | None:

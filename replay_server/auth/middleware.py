@@ -9,10 +9,10 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from replay_server import keys
+from replay_server.accounts.tokens import principal_for_api_token
 from replay_server.auth.context import ANONYMOUS, AUTH, RequestAuth
 from replay_server.auth.csrf import apply_pending_cookie, check_csrf
 from replay_server.auth.login import LOGIN_COOKIE, principal_for_login
-from replay_server.auth.tokens import principal_for_api_token
 from replay_server.errors import Unauthorized
 
 PUBLIC_PATHS = frozenset({"/recorder.js", "/healthz", "/metrics", "/login", "/opt-out"})

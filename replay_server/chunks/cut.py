@@ -68,7 +68,7 @@ def build_chunks(batches: list[SpoolEntry]) -> list[BuiltChunk]:
 
     A group is split where the seqs of this cut have a gap, so a chunk's
     [first_seq, last_seq] holds every batch of its page in that range: the
-    range is what deduplication across nodes checks (Catalog.record_chunks).
+    range is what deduplication across nodes checks (ChunkCatalog.record_chunks).
     """
     chunks = []
     for group in _runs(batches):

@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 
@@ -18,9 +18,8 @@ from replay_server.chunks.rows import SeqRange, is_covered
 from replay_server.db.engine import SessionFactory
 from replay_server.db.models import Chunk
 from replay_server.errors import CorruptChunk, NotFound
-from replay_server.ingest.state import SessionState
 from replay_server.spool.log import Spool
-from replay_server.spool.records import decode_spool_payload
+from replay_server.spool.records import PendingBatch, decode_spool_payload
 from replay_server.storage.base import BlobStore
 
 log = logging.getLogger(__name__)
@@ -110,6 +109,16 @@ async def decode_chunks(
     return pieces, missing
 
 
+class ReceivingSession(Protocol):
+    """What the reader needs of a session this node is receiving (the ingest
+    path's SessionState): its batches still in the spool, and the lock that
+    keeps one from moving to a chunk mid-read."""
+
+    site_id: int
+    pending: list[PendingBatch]
+    cut_lock: asyncio.Lock
+
+
 class SessionReader:
     """Reads sessions back on this node (the ingestor hands it the state of a
     session it is receiving, whose newest batches are still in the spool)."""
@@ -121,7 +130,7 @@ class SessionReader:
 
     async def read(
         self,
-        state: SessionState | None,
+        state: ReceivingSession | None,
         *,
         session_id: str,
         site_id: int,
@@ -165,7 +174,7 @@ class SessionReader:
 
     async def _pending_events(
         self,
-        state: SessionState | None,
+        state: ReceivingSession | None,
         site_id: int,
         page: int | None,
         stored: list[SeqRange],

@@ -10,7 +10,7 @@ recorder moved before A stored it). Both nodes then store it eventually. So a
 batch is stored only if no stored chunk of its page covers its seq yet: the
 writer drops covered batches, builds chunks from the rest, writes the blobs
 under keys unique to this write, and records the rows in one transaction that
-checks again under a lock on the session row (Catalog.record_chunks). If
+checks again under a lock on the session row (ChunkCatalog.record_chunks). If
 another node won the race, the writer deletes its blobs and tries again with
 what is still uncovered.
 """
@@ -22,10 +22,11 @@ import logging
 from dataclasses import dataclass, field
 
 from replay_server.chunks.build import BuildFailed, BuildResult, ChunkBuilder
+from replay_server.chunks.catalog import ChunkCatalog
 from replay_server.chunks.cut import BuiltChunk, quarantined_chunk
+from replay_server.chunks.rows import ChunkConflict, SeqRange, is_covered
 from replay_server.enrich.behaviour import ChunkInsights, InsightCarry
 from replay_server.errors import StorageError
-from replay_server.ingest.catalog import Catalog, ChunkConflict, SeqRange, is_covered
 from replay_server.spool.records import RawEntry
 from replay_server.storage.base import BlobStore
 from replay_server.timeutil import now_ms
@@ -48,7 +49,7 @@ class StoredCut:
 
 
 class ChunkWriter:
-    def __init__(self, catalog: Catalog, blobs: BlobStore, builder: ChunkBuilder) -> None:
+    def __init__(self, catalog: ChunkCatalog, blobs: BlobStore, builder: ChunkBuilder) -> None:
         self.catalog = catalog
         self.blobs = blobs
         self.builder = builder

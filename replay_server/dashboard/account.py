@@ -10,17 +10,17 @@ from aiohttp import web
 
 from replay_server import keys
 from replay_server.accounts.orgs import AccountError, set_password
-from replay_server.api.params import id_in_path
-from replay_server.auth.context import request_auth, require_principal
-from replay_server.auth.login import end_other_logins, throttled_authenticate
-from replay_server.auth.passwords import MIN_PASSWORD_LENGTH
-from replay_server.auth.throttle import ThrottledLogin
-from replay_server.auth.tokens import (
+from replay_server.accounts.passwords import MIN_PASSWORD_LENGTH
+from replay_server.accounts.tokens import (
     MAX_TOKEN_NAME,
     issue_api_token,
     list_api_tokens,
     revoke_api_token,
 )
+from replay_server.api.params import id_in_path
+from replay_server.auth.context import request_auth, require_principal
+from replay_server.auth.login import end_other_logins, throttled_authenticate
+from replay_server.auth.throttle import ThrottledLogin
 from replay_server.dashboard.display import started_display
 from replay_server.dashboard.forms import done_flash, read_form
 from replay_server.dashboard.render import redirect, render

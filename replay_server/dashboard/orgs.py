@@ -10,10 +10,10 @@ from replay_server.accounts.members import Invitation, invite, list_members, rem
 from replay_server.accounts.orgs import AccountError
 from replay_server.api.params import id_in_path
 from replay_server.auth.context import require_principal
-from replay_server.auth.roles import grantable_roles
 from replay_server.dashboard.forms import done_flash, read_form
 from replay_server.dashboard.render import redirect, render
 from replay_server.db import scope
+from replay_server.db.roles import grantable_roles
 
 FLASH = {"removed": "Member removed."}
 

@@ -15,12 +15,12 @@ from replay_server.auth.login import (
     start_login,
     throttled_authenticate,
 )
-from replay_server.auth.roles import role_at_least
 from replay_server.auth.throttle import ThrottledLogin
 from replay_server.dashboard.display import safe_next
 from replay_server.dashboard.render import redirect, render
 from replay_server.dashboard.session_list import canonical_url, list_context
 from replay_server.db import scope
+from replay_server.db.roles import role_at_least
 from replay_server.proxies import client_ip
 from replay_server.timeutil import now_ms
 

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from replay_server.auth.roles import Role, require_role
 from replay_server.db.models import Chunk, Organisation, PageView, RecordedSession, Site
 from replay_server.db.principal import Principal
+from replay_server.db.roles import Role, require_role
 from replay_server.db.search import (
     DEFAULT_SESSION_LIMIT,
     MAX_SESSION_LIMIT,

@@ -1,5 +1,6 @@
-"""The ingest path's database work: opening sessions and page views, recording
-stored chunks, closing idle sessions.
+"""The ingest path's database work: opening sessions and page views, last-seen
+times, closing idle sessions; the chunk rows' share is `chunks` (a
+ChunkCatalog on the same write lock).
 
 Every write goes through one lock per node, and the frequent ones (hellos,
 chunk records, last-seen times) through group commits: what arrives while a
@@ -14,36 +15,26 @@ import asyncio
 from collections.abc import Sequence
 
 from sqlalchemy import bindparam, update
-from sqlalchemy.exc import IntegrityError
 
-from replay_server.chunks.cut import BuiltChunk
-from replay_server.chunks.rows import (
-    ChunkConflict,
-    ChunkRecord,
-    SeqRange,
-    is_covered,
-    record_chunk_groups,
-    stored_ranges_of,
-)
+from replay_server.chunks.catalog import ChunkCatalog
+from replay_server.chunks.rows import ChunkConflict, SeqRange, is_covered
 from replay_server.db.engine import SessionFactory
 from replay_server.db.group_commit import GroupCommit, is_outage
 from replay_server.db.models import SESSIONS, RecordedSession
-from replay_server.enrich.behaviour import ChunkInsights
 from replay_server.enrich.visitmeta import VisitOrigin
 from replay_server.errors import Unavailable
 from replay_server.ingest.session_rows import OpenRequest, SessionCursor, open_sessions
 from replay_server.protocol import Hello
 
-__all__ = ["Catalog", "ChunkConflict", "SeqRange", "SessionCursor", "is_covered"]
+__all__ = ["Catalog", "ChunkCatalog", "ChunkConflict", "SeqRange", "SessionCursor", "is_covered"]
 
 
 class Catalog:
     def __init__(self, db: SessionFactory) -> None:
         self._db = db
         self._write_lock = asyncio.Lock()
+        self.chunks = ChunkCatalog(db, self._write_lock)
         self._opens = GroupCommit(self._open_group)
-        self._records = GroupCommit(self._record_group)
-        self._ranges = GroupCommit(self._ranges_group)
         self._touches = GroupCommit(self._touch_group)
 
     async def open_session(
@@ -68,23 +59,6 @@ class Catalog:
                     "sessions cannot be opened now; try again later", code="storage_unavailable"
                 ) from e
             raise
-
-    async def stored_ranges(self, sid: str) -> list[SeqRange] | None:
-        """The seq ranges of the session's stored chunks; None for an unknown session."""
-        return await self._ranges.submit(sid)
-
-    async def record_chunks(
-        self,
-        sid: str,
-        chunks: list[BuiltChunk],
-        now_ms: int,
-        insights: ChunkInsights | None = None,
-    ) -> bool:
-        """The chunk rows and the session's running totals (behaviour counts
-        included), committed together. Raises ChunkConflict when another node
-        stored some of these batches first (nothing is written); False when the
-        session is gone (deleted meanwhile)."""
-        return await self._records.submit(ChunkRecord(sid, chunks, now_ms, insights))
 
     async def touch(self, sid: str, now_ms: int) -> None:
         await self._touches.submit((sid, now_ms))
@@ -120,22 +94,6 @@ class Catalog:
     async def _open_group(self, requests: list[OpenRequest]) -> Sequence[SessionCursor | Exception]:
         async with self._write_lock, self._db() as db, db.begin():
             return await open_sessions(db, requests)
-
-    async def _record_group(self, records: list[ChunkRecord]) -> Sequence[bool | Exception]:
-        try:
-            async with self._write_lock, self._db() as db, db.begin():
-                return await record_chunk_groups(db, records)
-        except IntegrityError as e:
-            if len(records) > 1:
-                raise
-            # A record alone still tripped a unique key: a writer outside this
-            # node's lock (SQLite does not lock rows) stored chunks meanwhile.
-            raise ChunkConflict(records[0].sid) from e
-
-    async def _ranges_group(self, sids: list[str]) -> list[list[SeqRange] | None]:
-        async with self._db() as db:
-            ranges = await stored_ranges_of(db, sorted(set(sids)))
-        return [ranges[sid] for sid in sids]
 
     async def _touch_group(self, touches: list[tuple[str, int]]) -> list[None]:
         latest: dict[str, int] = {}

@@ -23,7 +23,7 @@ from replay_server.ingest.prep.preparer import FrameContext, PreparedBatch
 from replay_server.ingest.prep.worker import WorkerConfig
 from replay_server.ingest.prep.workers import FrameWorkers
 from replay_server.ingest.recovery import recover_spool
-from replay_server.ingest.state import PendingBatch, SessionState
+from replay_server.ingest.state import SessionState
 from replay_server.live import LiveBroker
 from replay_server.metrics import Metrics
 from replay_server.protocol import Hello
@@ -31,6 +31,7 @@ from replay_server.settings import Settings
 from replay_server.snapshot import BatchSummary
 from replay_server.spool.log import Spool
 from replay_server.spool.records import (
+    PendingBatch,
     RawEntry,
     SpoolEntry,
     encode_spool_payload,
@@ -80,7 +81,7 @@ class Ingestor:
         self.blobs = blobs
         self.catalog = Catalog(db)
         self.builder = ChunkBuilder(settings.chunk_workers)
-        self.writer = ChunkWriter(self.catalog, blobs, self.builder)
+        self.writer = ChunkWriter(self.catalog.chunks, blobs, self.builder)
         self.ack_after_storage = settings.ack_mode == "storage"
         if settings.ack_mode not in ("spool", "storage"):
             raise ConfigError(f"REPLAY_ACK_MODE must be spool or storage: {settings.ack_mode!r}")

@@ -8,21 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from replay_server.enrich.behaviour import InsightCarry
-from replay_server.spool.log import SpoolRecord
-
-
-@dataclass(frozen=True)
-class PendingBatch:
-    """An acked batch that is in the spool but not yet in a stored chunk."""
-
-    record: SpoolRecord
-    seq: int
-    page: int
-    first_ts: int
-    last_ts: int
-    event_count: int
-    has_full_snapshot: bool
-    raw_bytes: int  # the events decoded (msgpack): what a cut will decode and hold
+from replay_server.spool.records import PendingBatch
 
 
 @dataclass

@@ -17,6 +17,7 @@ from typing import Any
 import msgpack
 
 from replay_server.protocol import Limits, decode_msgpack, parse_batch, unpack_frame
+from replay_server.spool.log import SpoolRecord
 
 # A spooled frame was checked against the configured limits when it arrived.
 TRUSTED_BATCH_BYTES = 1 << 31
@@ -51,6 +52,20 @@ class RawEntry:
     @classmethod
     def of(cls, entry: SpoolEntry) -> RawEntry:
         return cls(entry.site_id, entry.sid, entry.seq, entry.page, encode_spool_payload(entry))
+
+
+@dataclass(frozen=True)
+class PendingBatch:
+    """An acked batch that is in the spool but not yet in a stored chunk."""
+
+    record: SpoolRecord
+    seq: int
+    page: int
+    first_ts: int
+    last_ts: int
+    event_count: int
+    has_full_snapshot: bool
+    raw_bytes: int  # the events decoded (msgpack): what a cut will decode and hold
 
 
 def encode_spool_payload(entry: SpoolEntry, frame: bytes | None = None) -> bytes:

@@ -110,12 +110,12 @@ async def test_concurrent_chunk_records_keep_each_session_consistent(
     second = [build_chunks(batches(tenant.site_id, s, range(3, 5))) for s in sids]
     overlapping = build_chunks(batches(tenant.site_id, sids[0], range(2, 4)))
     recorded = await asyncio.gather(
-        *(catalog.record_chunks(s, c, now_ms()) for s, c in zip(sids, first, strict=True))
+        *(catalog.chunks.record_chunks(s, c, now_ms()) for s, c in zip(sids, first, strict=True))
     )
     results = await asyncio.gather(
-        *(catalog.record_chunks(s, c, now_ms()) for s, c in zip(sids, second, strict=True)),
-        catalog.record_chunks(sids[0], overlapping, now_ms()),
-        catalog.record_chunks(str(uuid.uuid4()), overlapping, now_ms()),  # unknown session
+        *(catalog.chunks.record_chunks(s, c, now_ms()) for s, c in zip(sids, second, strict=True)),
+        catalog.chunks.record_chunks(sids[0], overlapping, now_ms()),
+        catalog.chunks.record_chunks(str(uuid.uuid4()), overlapping, now_ms()),  # unknown session
         return_exceptions=True,
     )
     assert all(recorded) and results[:20] == [True] * 20, results
@@ -135,8 +135,8 @@ async def test_concurrent_chunk_records_keep_each_session_consistent(
             assert session.event_count == 5
             assert session.duration_ms == rows[-1].last_ts - rows[0].first_ts
             assert view is not None and view.ended_ms == rows[-1].last_ts
-    assert await catalog.stored_ranges(sids[0]) == [(0, 0, 2), (0, 3, 4)]
-    assert await catalog.stored_ranges(str(uuid.uuid4())) is None
+    assert await catalog.chunks.stored_ranges(sids[0]) == [(0, 0, 2), (0, 3, 4)]
+    assert await catalog.chunks.stored_ranges(str(uuid.uuid4())) is None
 
 
 @pytest.mark.parametrize("count", [1, 40])
