@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from replay_server.errors import Unavailable
+from replay_server.storage.local import fsync_dir
 
 log = logging.getLogger(__name__)
 
@@ -301,7 +302,7 @@ class Spool:
         if fd is None:
             fd = os.open(self._path(segment), os.O_WRONLY | os.O_CREAT, 0o600)
             try:
-                _fsync_dir(self.directory)  # the new file's name is durable too
+                fsync_dir(self.directory)  # the new file's name is durable too
             except BaseException:
                 os.close(fd)
                 raise
@@ -422,11 +423,3 @@ def _segment_number(path: Path) -> int:
         return int(path.stem)
     except ValueError:
         return 0
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

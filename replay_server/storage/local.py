@@ -59,7 +59,7 @@ class LocalBlobStore:
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
-            _fsync_dir(path.parent)
+            fsync_dir(path.parent)
         except OSError as e:
             # A partly written file (disk full) must not go on holding the space.
             with contextlib.suppress(OSError):
@@ -92,7 +92,8 @@ class LocalBlobStore:
         probe.unlink()
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a directory's entries durable (a file created or renamed in it)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
