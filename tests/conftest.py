@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 from sqlalchemy.engine import make_url
 
 from replay_server import keys
@@ -28,6 +29,7 @@ from replay_server.settings import Settings
 from replay_server.timeutil import now_ms
 from tests.browser import Client
 from tests.ci_plugin import pytest_runtest_makereport  # noqa: F401  (a hook: skips fail in CI)
+from tests.ingest_server import IngestServer, Recorder, start_ingest_server
 from tests.services import AWS_ENV, S3Server, moto_server, service_url
 
 # Parametrize a module or test with this to run it on SQLite and PostgreSQL.
@@ -201,3 +203,35 @@ def add_session(db: SessionFactory) -> AddSession:
         return session_id
 
     return add
+
+
+# -- a live ingest server (tests/ingest_server.py) and a recorder for it ----------
+
+
+@pytest.fixture
+def ingest_workers(request: pytest.FixtureRequest) -> int:
+    """REPLAY_INGEST_WORKERS of the `ingest` server: 1 (the default) unless a
+    test parametrizes it indirectly, e.g. with 0 to prepare frames in-process."""
+    return int(getattr(request, "param", 1))
+
+
+@pytest.fixture
+async def ingest(
+    tmp_path: Path,
+    aiohttp_server: Callable[..., Awaitable[TestServer]],
+    database_url: str,
+    ingest_workers: int,
+) -> AsyncIterator[IngestServer]:
+    """On SQLite, or on a fresh PostgreSQL database where a module parametrizes
+    `backend` (tests.conftest.BOTH_DATABASES)."""
+    yield await start_ingest_server(
+        tmp_path / "data",
+        aiohttp_server,
+        database_url=database_url,
+        ingest_workers=ingest_workers,
+    )
+
+
+@pytest.fixture
+def recorder(ingest: IngestServer) -> Recorder:
+    return Recorder(ingest.ws_url, ingest.site_key)

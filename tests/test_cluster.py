@@ -17,7 +17,7 @@ import aiohttp
 import pytest
 
 from tests.conftest import fresh_postgres_database
-from tests.ingest.conftest import ORIGIN, Recorder
+from tests.ingest_server import ORIGIN, Recorder
 from tests.procs import (
     ServerProcess,
     create_site_and_token,

@@ -15,7 +15,7 @@ from websockets.exceptions import ConnectionClosed
 
 from replay_server.ingest import ingestor as ingestor_module
 from tests.diskfull import fill, small_tmpfs
-from tests.ingest.conftest import Recorder, start_ingest_server
+from tests.ingest_server import Recorder, start_ingest_server
 from tests.rrweb_events import mouse_move, now_ms, page_events
 
 

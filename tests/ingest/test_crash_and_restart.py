@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.ingest.conftest import ORIGIN, Recorder
+from tests.ingest_server import ORIGIN, Recorder
 from tests.procs import (
     ServerProcess,
     create_site_and_token,

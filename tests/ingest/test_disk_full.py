@@ -30,8 +30,8 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from tests.diskfull import fill, small_tmpfs
-from tests.ingest.conftest import ORIGIN, Recorder
 from tests.ingest.test_crash_and_restart import stored_xs
+from tests.ingest_server import ORIGIN, Recorder
 from tests.procs import ServerProcess, create_site_and_token, start_server, stop_server, ws_url
 from tests.rrweb_events import mouse_move, now_ms, page_events
 

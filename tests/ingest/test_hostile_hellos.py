@@ -21,7 +21,7 @@ from sqlalchemy import select
 from replay_server import keys
 from replay_server.db.models import PageView, RecordedSession
 from tests.conftest import BOTH_DATABASES
-from tests.ingest.conftest import ORIGIN, IngestServer, Recorder
+from tests.ingest_server import ORIGIN, IngestServer, Recorder
 
 pytestmark = BOTH_DATABASES
 

@@ -19,7 +19,7 @@ from aiohttp.test_utils import TestServer
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.ingest.conftest import ORIGIN, IngestServer, Recorder, start_ingest_server
+from tests.ingest_server import ORIGIN, IngestServer, Recorder, start_ingest_server
 from tests.rrweb_events import mouse_move, now_ms, page_events
 
 Server = Callable[..., Awaitable[TestServer]]

@@ -19,7 +19,7 @@ from replay_server.chunks.format import decode_chunk
 from replay_server.db.models import Chunk, RecordedSession
 from replay_server.spool.records import RawEntry, SpoolEntry
 from tests.conftest import BOTH_DATABASES
-from tests.ingest.conftest import (
+from tests.ingest_server import (
     IngestServer,
     Recorder,
     start_another_node,

@@ -21,7 +21,7 @@ from websockets.exceptions import ConnectionClosed
 
 from replay_server import keys
 from replay_server.spool.records import PendingBatch, SpoolEntry, encode_spool_payload
-from tests.ingest.conftest import ORIGIN, IngestServer, Recorder
+from tests.ingest_server import ORIGIN, IngestServer, Recorder
 from tests.procs import create_site_and_token, start_server, stop_server, ws_url
 from tests.rrweb_events import deep_page_events, mouse_move, now_ms, page_events
 from tests.trip import pack_any

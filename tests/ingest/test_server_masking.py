@@ -15,7 +15,7 @@ from websockets.asyncio.client import connect
 
 from replay_server import keys
 from replay_server.db.models import RecordedSession, Site
-from tests.ingest.conftest import BOTH_FRAME_PATHS, ORIGIN, IngestServer, Recorder
+from tests.ingest_server import BOTH_FRAME_PATHS, ORIGIN, IngestServer, Recorder
 from tests.rrweb_events import now_ms
 
 TYPED = "Typed-By-Jane-8812"

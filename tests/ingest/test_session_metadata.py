@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 
 from replay_server import keys
 from replay_server.db.models import PageView, RecordedSession, Site
-from tests.ingest.conftest import ORIGIN, IngestServer, start_ingest_server
+from tests.ingest_server import ORIGIN, IngestServer, start_ingest_server
 from tests.rrweb_events import mouse_move, now_ms, page_events
 
 pytestmark = pytest.mark.parametrize(

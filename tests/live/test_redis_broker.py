@@ -16,7 +16,7 @@ from replay_server import keys
 from replay_server.errors import ConfigError
 from replay_server.live import LiveMessage
 from replay_server.live.redis_broker import RedisBroker, channel_for
-from tests.ingest.conftest import Recorder, start_another_node, start_ingest_server
+from tests.ingest_server import Recorder, start_another_node, start_ingest_server
 from tests.procs import free_port
 from tests.rrweb_events import mouse_move, now_ms, page_events
 

@@ -22,8 +22,8 @@ from replay_server.enrich.geoip import MmdbCountries, iso_code, open_mmdb_countr
 from replay_server.errors import ConfigError
 from replay_server.settings import Settings
 from tests.conftest import BOTH_DATABASES
-from tests.ingest.conftest import ORIGIN, IngestServer, start_ingest_server
 from tests.ingest.test_session_metadata import hello, post, session_row
+from tests.ingest_server import ORIGIN, IngestServer, start_ingest_server
 from tests.rrweb_events import now_ms, page_events
 
 # Each network with a country iptocc would not give it, so a hit proves the file won.

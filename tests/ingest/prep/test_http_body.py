@@ -16,8 +16,8 @@ from replay_server.errors import InvalidMessage, ReplayError, TooLarge
 from replay_server.ingest.prep.http_body import split_http_body
 from replay_server.ingest.prep.workers import FrameWorkers
 from replay_server.protocol import parse_message, unpack_frame
-from tests.ingest.conftest import ORIGIN, IngestServer
-from tests.ingest.test_frame_workers import CONFIG
+from tests.ingest.prep.test_workers import CONFIG
+from tests.ingest_server import ORIGIN, IngestServer
 from tests.rrweb_events import mouse_move, now_ms, page_events
 from tests.trip import LIMITS
 

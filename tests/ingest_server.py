@@ -1,4 +1,6 @@
-"""A live server (real TCP port) with one org and one site, for ingest tests."""
+"""A live server (real TCP port) with one org and one site, and a protocol
+client, for tests of the ingest path (the `ingest` and `recorder` fixtures are
+in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import asyncio
 import secrets
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -159,32 +161,3 @@ async def start_another_node(
 BOTH_FRAME_PATHS = pytest.mark.parametrize(
     "ingest_workers", [0, 1], indirect=True, ids=["in-process", "frame-worker"]
 )
-
-
-@pytest.fixture
-def ingest_workers(request: pytest.FixtureRequest) -> int:
-    """REPLAY_INGEST_WORKERS of the `ingest` server: 1 (the default) unless a
-    test parametrizes it indirectly, e.g. with 0 to prepare frames in-process."""
-    return int(getattr(request, "param", 1))
-
-
-@pytest.fixture
-async def ingest(
-    tmp_path: Path,
-    aiohttp_server: Callable[..., Awaitable[TestServer]],
-    database_url: str,
-    ingest_workers: int,
-) -> AsyncIterator[IngestServer]:
-    """On SQLite, or on a fresh PostgreSQL database where a module parametrizes
-    `backend` (tests.conftest.BOTH_DATABASES)."""
-    yield await start_ingest_server(
-        tmp_path / "data",
-        aiohttp_server,
-        database_url=database_url,
-        ingest_workers=ingest_workers,
-    )
-
-
-@pytest.fixture
-def recorder(ingest: IngestServer) -> Recorder:
-    return Recorder(ingest.ws_url, ingest.site_key)

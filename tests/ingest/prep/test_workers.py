@@ -19,8 +19,8 @@ from replay_server.ingest.prep.preparer import FrameContext, PreparedBatch
 from replay_server.ingest.prep.worker import WorkerConfig
 from replay_server.ingest.prep.workers import FIRST_RETRY_SECONDS, FrameWorkers, WorkerLost
 from replay_server.privacy.masking import MaskPolicy
-from tests.ingest.conftest import IngestServer, Recorder
-from tests.ingest.test_frame_prep import SID, batch_frame, form_page, typing
+from tests.ingest.prep.test_preparer import SID, batch_frame, form_page, typing
+from tests.ingest_server import IngestServer, Recorder
 from tests.procs import alive, python_script, survivors_of_a_killed_parent
 from tests.rrweb_events import mouse_move, now_ms
 
@@ -147,8 +147,8 @@ async def test_a_recorder_whose_frame_was_lost_with_a_worker_resends_it_once(
 PARENT = """
 import asyncio, time
 from replay_server.ingest.prep.workers import FrameWorkers
-from tests.ingest.test_frame_workers import CONFIG, ctx
-from tests.ingest.test_frame_prep import batch_frame
+from tests.ingest.prep.test_workers import CONFIG, ctx
+from tests.ingest.prep.test_preparer import batch_frame
 from tests.rrweb_events import mouse_move, now_ms
 
 async def main():

@@ -17,7 +17,7 @@ from replay_server import keys
 from replay_server.chunks.format import decode_chunk
 from replay_server.db.models import RecordedSession
 from tests.conftest import BOTH_DATABASES
-from tests.ingest.conftest import (
+from tests.ingest_server import (
     BOTH_FRAME_PATHS,
     ORIGIN,
     IngestServer,
