@@ -46,7 +46,7 @@ PARENT = """
 import asyncio, time
 from replay_server.chunks.build import ChunkBuilder
 from replay_server.enrich.behaviour import InsightCarry
-from tests.ingest.test_chunk_build import raw_batches
+from tests.chunks.test_build import raw_batches
 
 async def main():
     builder = ChunkBuilder(1)
