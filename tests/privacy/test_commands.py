@@ -20,7 +20,7 @@ from replay_server.storage.base import BlobStore
 from replay_server.timeutil import now_ms
 from tests.browser import Client
 from tests.conftest import AddSession, Tenant
-from tests.test_retention import add_recorded, blob_files
+from tests.privacy.test_retention import add_recorded, blob_files
 
 
 def cli(settings: Any, *args: str) -> subprocess.CompletedProcess[str]:
