@@ -1,4 +1,4 @@
-"""Migrations on PostgreSQL beyond the empty database (tests/test_migrations.py):
+"""Migrations on PostgreSQL beyond the empty database (tests/db/test_migrate.py):
 a database holding data of the previous revision upgrades to head and the
 ingest path keeps working on it; nodes starting at once migrate only once."""
 
@@ -21,8 +21,8 @@ from replay_server.db.models import Chunk, RecordedSession
 from replay_server.ingest.catalog import Catalog
 from replay_server.spool.records import SpoolEntry
 from tests.conftest import fresh_postgres_database
+from tests.db.test_migrate import _compare
 from tests.rrweb_events import mouse_move, now_ms
-from tests.test_migrations import _compare
 
 pytestmark = pytest.mark.postgres
 
