@@ -130,6 +130,7 @@ async def _ingestor(app: web.Application) -> AsyncIterator[None]:
     )
     await ingestor.start()
     app[keys.INGESTOR] = ingestor
+    app[keys.READER] = ingestor.reader
     yield
     await ingestor.close()
 

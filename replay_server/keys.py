@@ -8,6 +8,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from replay_server.auth.throttle import LoginThrottle
+from replay_server.chunks.reader import SessionReader
 from replay_server.db.engine import SessionFactory
 from replay_server.enrich.visitmeta import CountryLookup
 from replay_server.ingest.admission import Admission
@@ -24,6 +25,7 @@ DB_ENGINE = web.AppKey("db_engine", AsyncEngine)
 DB = web.AppKey("db", SessionFactory)
 BLOBS = web.AppKey("blobs", BlobStore)
 INGESTOR = web.AppKey("ingestor", Ingestor)
+READER = web.AppKey("reader", SessionReader)  # sessions read back (API, export, live)
 SITES = web.AppKey("sites", SiteDirectory)
 SECRET = web.AppKey("secret", bytes)
 RECORDER_SOCKETS = web.AppKey("recorder_sockets", weakref.WeakSet[web.WebSocketResponse])

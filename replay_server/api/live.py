@@ -93,7 +93,7 @@ async def _drain(ws: web.WebSocketResponse) -> None:
 async def _feed(
     app: web.Application, ws: web.WebSocketResponse, session: RecordedSession, sub: Subscription
 ) -> None:
-    read = await app[keys.INGESTOR].read_session(session_id=session.id, site_id=session.site_id)
+    read = await app[keys.READER].read_session(session_id=session.id, site_id=session.site_id)
     for i in range(0, len(read.events), BACKLOG_FRAME_EVENTS):
         frame = {"t": "events", "events": read.events[i : i + BACKLOG_FRAME_EVENTS]}
         await ws.send_str(await asyncio.to_thread(_dumps, frame))

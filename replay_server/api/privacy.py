@@ -73,9 +73,10 @@ async def export_session(request: web.Request) -> web.Response:
         pages = await scope.list_page_views(db, principal, session_id)
         chunks = await scope.chunk_summary(db, principal, session_id)
     now = now_ms()
-    events = await request.app[keys.INGESTOR].read_events(
+    read = await request.app[keys.READER].read_session(
         session_id=session.id, site_id=session.site_id
     )
+    events = read.events
     document = {
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,

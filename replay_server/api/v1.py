@@ -77,7 +77,7 @@ async def get_events(request: web.Request) -> web.Response:
         raise InvalidMessage("from_ms must not be after to_ms", code="invalid_parameter")
     async with request.app[keys.DB]() as db:
         session = await scope.get_session(db, principal, request.match_info["session_id"])
-    read = await request.app[keys.INGESTOR].read_session(
+    read = await request.app[keys.READER].read_session(
         session_id=session.id, site_id=session.site_id, page=page, from_ms=from_ms, to_ms=to_ms
     )
     payload = {"events": read.events, "missing": [m.as_json() for m in read.missing]}

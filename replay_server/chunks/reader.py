@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -120,13 +121,41 @@ class ReceivingSession(Protocol):
 
 
 class SessionReader:
-    """Reads sessions back on this node (the ingestor hands it the state of a
-    session it is receiving, whose newest batches are still in the spool)."""
+    """Reads sessions back on this node. `receiving` finds the state of a
+    session this node is receiving (the ingestor's), whose newest batches are
+    still in the spool."""
 
-    def __init__(self, db: SessionFactory, blobs: BlobStore, spool: Spool) -> None:
+    def __init__(
+        self,
+        db: SessionFactory,
+        blobs: BlobStore,
+        spool: Spool,
+        receiving: Callable[[str], ReceivingSession | None] = lambda _sid: None,
+    ) -> None:
         self._db = db
         self.blobs = blobs
         self.spool = spool
+        self._receiving = receiving
+
+    async def read_session(
+        self,
+        *,
+        session_id: str,
+        site_id: int,
+        page: int | None = None,
+        from_ms: int | None = None,
+        to_ms: int | None = None,
+    ) -> SessionEvents:
+        """A session's events, all pages in order: stored chunks, then what this
+        node still holds in the spool. Unreadable chunks are skipped and reported."""
+        return await self.read(
+            self._receiving(session_id),
+            session_id=session_id,
+            site_id=site_id,
+            page=page,
+            from_ms=from_ms,
+            to_ms=to_ms,
+        )
 
     async def read(
         self,

@@ -86,8 +86,8 @@ class Ingestor:
         if settings.ack_mode not in ("spool", "storage"):
             raise ConfigError(f"REPLAY_ACK_MODE must be spool or storage: {settings.ack_mode!r}")
         self.spool = Spool(settings.spool_dir, settings.spool_segment_bytes)
-        self.reader = SessionReader(db, blobs, self.spool)
         self.sessions: dict[str, SessionState] = {}
+        self.reader = SessionReader(db, blobs, self.spool, self.sessions.get)
         self._ticker: asyncio.Task[None] | None = None
         self._cuts: set[asyncio.Task[None]] = set()
         # Decoding, validating and masking batches off the event loop (ingest/prep),
@@ -357,6 +357,8 @@ class Ingestor:
         while True:
             await asyncio.sleep(TICK_SECONDS)
             try:
+                self.metrics.spool_pending_batches.set(self.pending_batch_count())
+                self.metrics.spool_segments.set(self.spool.backlog_segments)
                 await self._tick()
                 if time.monotonic() - last_sweep >= FINISH_SWEEP_SECONDS:
                     last_sweep = time.monotonic()
@@ -424,11 +426,6 @@ class Ingestor:
     ) -> SessionEvents:
         """A session's events, all pages in order: stored chunks, then the spool.
         A chunk whose blob is missing or cannot be decoded is skipped and reported."""
-        return await self.reader.read(
-            self.sessions.get(session_id),
-            session_id=session_id,
-            site_id=site_id,
-            page=page,
-            from_ms=from_ms,
-            to_ms=to_ms,
+        return await self.reader.read_session(
+            session_id=session_id, site_id=site_id, page=page, from_ms=from_ms, to_ms=to_ms
         )

@@ -28,9 +28,6 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics_endpoint(request: web.Request) -> web.Response:
-    metrics = request.app[keys.METRICS]
-    ingestor = request.app[keys.INGESTOR]
-    metrics.spool_pending_batches.set(ingestor.pending_batch_count())
-    metrics.spool_segments.set(ingestor.spool.backlog_segments)
-    body = generate_latest(metrics.registry)
+    # The ingestor keeps its gauges current itself (every tick).
+    body = generate_latest(request.app[keys.METRICS].registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
