@@ -5,7 +5,9 @@ REPLAY_LOG_LEVEL), and no full client IP address in any log (docs/privacy.md):
   Referer (the client site's page URL) and no User-Agent;
 - every formatted line, aiohttp's own "Error handling request from <ip>" and
   tracebacks included, has each IP address in it truncated to its /24 (IPv4)
-  or /48 (IPv6) network before it is written.
+  or /48 (IPv6) network before it is written. An IPv4 address inside an IPv6
+  one (mapped, `::ffff:203.0.113.77`, as dual-stack listeners report IPv4
+  clients; or 6to4, whose /48 holds it whole) is truncated as IPv4.
 """
 
 from __future__ import annotations
@@ -27,30 +29,61 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 ACCESS_LOG_FORMAT = '"%r" %s %b %Tf'
 IPV4_KEEP_BITS = 24
 IPV6_KEEP_BITS = 48
-_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
-_IPV6 = re.compile(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:%\w+)?(?![\w:])")
+# A run of the characters addresses are written with (zone included); each run
+# is then parsed, not pattern-matched, so punctuation around it cannot split an
+# address into parts that each escape redaction.
+_CANDIDATE = re.compile(r"[0-9A-Fa-f:.]+(?:%[\w.-]+)?")
+_DOTTED_QUAD = re.compile(r"(?<!\d)\d{1,3}(?:\.\d{1,3}){3}(?!\d)")
 _STANDARD_ATTRS = frozenset(
     vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys() | {"message", "asctime"}
 )
 
 
 def truncate_ip(address: str) -> str:
-    """`203.0.113.77` -> `203.0.113.0`, `2001:db8:1:2::5` -> `2001:db8:1::`;
-    what is not an IP address is returned unchanged."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
+    """`203.0.113.77` -> `203.0.113.0`, `2001:db8:1:2::5` -> `2001:db8:1::`,
+    `::ffff:203.0.113.77` -> `203.0.113.0`; what is not an IP address is
+    returned unchanged."""
+    ip = _parse_ip(address)
+    if ip is None:
         return address
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
     bits = IPV4_KEEP_BITS if ip.version == 4 else IPV6_KEEP_BITS
     return str(ipaddress.ip_network(f"{ip}/{bits}", strict=False).network_address)
 
 
 def redact_ips(text: str) -> str:
     """Every IPv4 and IPv6 address in `text`, truncated."""
-    text = _IPV6.sub(lambda m: truncate_ip(m.group(0)), text)
-    return _IPV4.sub(lambda m: truncate_ip(m.group(0)), text)
+    return _CANDIDATE.sub(lambda m: _redact_run(m.group(0)), text)
+
+
+def _parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        ip = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return None
+    if ip.version == 6:
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is not None:
+            return embedded
+    return ip
+
+
+def _redact_run(run: str) -> str:
+    """`run` with the address in it truncated: tried as it is, without leading
+    separators (`ip:1.2.3.4`), without trailing ones (end of a sentence), and
+    as `address:port`; failing all, any dotted quad inside it."""
+    if run.count(":") < 2 and run.count(".") < 3:
+        return run
+    heads = dict.fromkeys((0, len(run) - len(run.lstrip(":."))))
+    tails = dict.fromkeys((len(run), len(run.rstrip(".")), len(run.rstrip(".:"))))
+    for head in heads:
+        for tail in tails:
+            core = run[head:tail]
+            if _parse_ip(core) is not None:
+                return run[:head] + truncate_ip(core) + run[tail:]
+            host, _, port = core.rpartition(":")
+            if port.isdigit() and "." in host and _parse_ip(host) is not None:
+                return f"{run[:head]}{truncate_ip(host)}:{port}{run[tail:]}"
+    return _DOTTED_QUAD.sub(lambda m: truncate_ip(m.group(0)), run)
 
 
 class RedactingFormatter(logging.Formatter):

@@ -44,29 +44,37 @@ class IptoccCountries:
 
 @lru_cache(maxsize=8192)
 def country_of(address: str | None) -> str:
-    if not address:
-        return ""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return ""
-    if not ip.is_global:
+    ip = client_ip(address)
+    if ip is None or not ip.is_global:
         return ""
     code = iptocc.country_code(str(ip))
     return code.upper() if isinstance(code, str) and len(code) == 2 else ""
 
 
-def stored_ip(address: str | None, mode: str) -> str:
-    """The address as `mode` allows storing it: nothing, its /24 (IPv4) or /48
-    (IPv6) network address, or all of it. An unknown mode stores nothing."""
-    if not address or mode not in ("truncated", "full"):
-        return ""
+def client_ip(address: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address, an IPv4-mapped IPv6 one (`::ffff:203.0.113.77`, how a
+    dual-stack listener reports IPv4 clients) as the IPv4 address it is."""
+    if not address:
+        return None
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
+        return None
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def stored_ip(address: str | None, mode: str) -> str:
+    """The address as `mode` allows storing it: nothing, its /24 (IPv4) or /48
+    (IPv6) network address, or all of it. An unknown mode stores nothing."""
+    ip = client_ip(address) if mode in ("truncated", "full") else None
+    if ip is None:
         return ""
     if mode == "full":
         return str(ip)
+    if ip.version == 6 and ip.sixtofour is not None:
+        ip = ip.sixtofour  # a 6to4 /48 is 2002:AABB:CCDD::, the whole IPv4 address
     bits = IPV4_KEEP_BITS if ip.version == 4 else IPV6_KEEP_BITS
     return str(ipaddress.ip_network(f"{ip}/{bits}", strict=False).network_address)
 
