@@ -52,8 +52,11 @@ def create_app(settings: Settings) -> web.Application:
         Budget(settings.max_inflight_bytes),
     )
     app[keys.LOGIN_THROTTLE] = LoginThrottle(
-        FailureWindow(settings.login_failures_per_account, settings.login_failure_window_seconds),
+        FailureWindow(
+            settings.login_failures_per_account_and_ip, settings.login_failure_window_seconds
+        ),
         FailureWindow(settings.login_failures_per_ip, settings.login_failure_window_seconds),
+        FailureWindow(settings.login_failures_per_account, settings.login_failure_window_seconds),
     )
     app.cleanup_ctx.append(_countries)  # first: a bad database file stops start-up early
     app.cleanup_ctx.append(_secret)

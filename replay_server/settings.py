@@ -270,10 +270,18 @@ class Settings:
         "How often the server deletes sessions older than their site's retention_days "
         "(the first sweep runs a minute after start-up; 0: never, use `replay-server retention`).",
     )
-    login_failures_per_account: int = setting(
+    login_failures_per_account_and_ip: int = setting(
         5,
-        "Wrong passwords allowed for one account within LOGIN_FAILURE_WINDOW_SECONDS; "
-        "further attempts are refused with 429 until the window has passed (0: no limit).",
+        "Wrong passwords allowed for one account from one client IP within "
+        "LOGIN_FAILURE_WINDOW_SECONDS; further attempts from that address at that account "
+        "are refused with 429 until the window has passed (0: no limit).",
+    )
+    login_failures_per_account: int = setting(
+        10,
+        "Wrong passwords allowed for one account from all addresses together within "
+        "LOGIN_FAILURE_WINDOW_SECONDS; beyond it, only addresses that failed on that account "
+        "recently are refused (an address that never failed still signs in: nobody can lock "
+        "an account out) (0: no limit).",
     )
     login_failures_per_ip: int = setting(
         20,

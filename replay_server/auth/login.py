@@ -46,14 +46,14 @@ async def throttled_authenticate(
     throttle: LoginThrottle, db: AsyncSession, email: str, password: str, ip: str | None
 ) -> User | None:
     """authenticate() behind the brute-force limits: raises ThrottledLogin (429)
-    while the account or the IP has too many recent failures; counts a failure."""
+    while this address may not try this account (auth/throttle.py); counts a failure."""
     account = normalise_email(email)
     throttle.check(account, ip)
     user = await authenticate(db, email, password) if account and password else None
     if user is None:
         throttle.failed(account, ip)
     else:
-        throttle.succeeded(account)
+        throttle.succeeded(account, ip)
     return user
 
 

@@ -1,7 +1,16 @@
-"""Brute-force protection of password checks: failed attempts are counted in a
-sliding window per account and per client IP. Once either count is full, every
-attempt (even with the right password) is refused until the oldest failure
-leaves the window. Per process: each server node counts on its own."""
+"""Brute-force protection of password checks, shaped so that an attacker slows
+only itself (docs/privacy.md, "Sign-in throttling"). Failures are counted in
+sliding windows:
+
+- per account and client IP: when full, that address may not try that account;
+- per client IP, any account: a ceiling on what one address may guess;
+- per account, every address: against guessing spread over many addresses.
+  When full, it refuses only addresses that failed on that account recently
+  (until their own failures leave the window): an address that never failed,
+  the owner's, still signs in, so nobody can lock an account by failing on it.
+
+Once refused, even the right password is refused: guessing gains nothing.
+Per process: each server node counts on its own."""
 
 from __future__ import annotations
 
@@ -34,6 +43,13 @@ class FailureWindow:
         if times is None or len(times) < self.limit:
             return 0.0
         return max(0.0, times[0] + self.window - self._clock())
+
+    def clear_after(self, key: str) -> float:
+        """Seconds until every failure of `key` has left the window; 0 when none is in it."""
+        times = self._recent(key) if self.limit > 0 else None
+        if times is None:
+            return 0.0
+        return max(0.0, times[-1] + self.window - self._clock())
 
     def add(self, key: str) -> None:
         if self.limit <= 0:
@@ -68,28 +84,45 @@ class FailureWindow:
 
 
 class LoginThrottle:
-    """Failed password checks per account (normalised email) and per client IP."""
+    """Failed password checks per account (normalised email) and client IP, per
+    client IP, and per account."""
 
-    def __init__(self, per_account: FailureWindow, per_ip: FailureWindow) -> None:
-        self.per_account = per_account
+    def __init__(
+        self, per_account_and_ip: FailureWindow, per_ip: FailureWindow, per_account: FailureWindow
+    ) -> None:
+        self.per_account_and_ip = per_account_and_ip
         self.per_ip = per_ip
+        self.per_account = per_account
 
     def check(self, account: str, ip: str | None) -> None:
-        """Raise RateLimited (with the wait in its message) when either key is full."""
-        wait = self.per_account.retry_after(account)
+        """Raise ThrottledLogin (with the wait in its message) when this address
+        may not try this account now."""
+        pair = _pair(account, ip)
+        wait = self.per_account_and_ip.retry_after(pair)
         if ip:
             wait = max(wait, self.per_ip.retry_after(ip))
+        own_failures = self.per_account_and_ip.clear_after(pair)
+        if own_failures > 0:
+            # Free again when the account's count drops or this address's failures expire.
+            wait = max(wait, min(self.per_account.retry_after(account), own_failures))
         if wait > 0:
             raise ThrottledLogin(math.ceil(wait))
 
     def failed(self, account: str, ip: str | None) -> None:
+        self.per_account_and_ip.add(_pair(account, ip))
         self.per_account.add(account)
         if ip:
             self.per_ip.add(ip)
 
-    def succeeded(self, account: str) -> None:
-        """A correct password ends the account's count (not the IP's)."""
-        self.per_account.clear(account)
+    def succeeded(self, account: str, ip: str | None) -> None:
+        """A correct password ends this address's count for the account; not the
+        account's (that would let an attacker's addresses start afresh), nor the
+        address's (one account of its own must not reset guessing at others)."""
+        self.per_account_and_ip.clear(_pair(account, ip))
+
+
+def _pair(account: str, ip: str | None) -> str:
+    return f"{account}\n{ip or ''}"
 
 
 class ThrottledLogin(RateLimited):

@@ -1,4 +1,5 @@
-"""Brute force: failed logins are limited per account and per client IP."""
+"""Brute force: failed logins are limited per account and client IP, per client IP
+and per account (tests/auth/test_throttle_lockout.py: nobody is locked out)."""
 
 from __future__ import annotations
 
@@ -41,7 +42,9 @@ async def test_logging_in_later_works(
     app = create_app(migrated_settings)
     now = [1000.0]  # the limits' clock, moved on by hand instead of sleeping a minute
     app[keys.LOGIN_THROTTLE] = LoginThrottle(
-        FailureWindow(5, 60.0, clock=lambda: now[0]), FailureWindow(20, 60.0, clock=lambda: now[0])
+        FailureWindow(5, 60.0, clock=lambda: now[0]),
+        FailureWindow(20, 60.0, clock=lambda: now[0]),
+        FailureWindow(10, 60.0, clock=lambda: now[0]),
     )
     client = await aiohttp_client(app)
     for _ in range(5):
