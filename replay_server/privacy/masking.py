@@ -2,6 +2,13 @@
 must be masked is masked here too, whatever the recorder sent, so a misconfigured
 or tampered recorder cannot make the server store typed text.
 
+Text inside a contenteditable element (an editing host: the attribute present and
+not "false", as the recorder's mask selector says) is typed text too and masked
+whatever the settings: snapshot text, added text and text changes under such a
+host. Which nodes are inside one is learnt like form fields; when an element
+becomes editable later (its descendants are not known here), every text change
+and added text of that page is masked from then on.
+
 Masked text keeps its length only: an input value becomes "*" repeated (as rrweb
 masks), a text node keeps its whitespace (for layout) and every other character
 becomes "*". A value made only of "*" is already masked and left alone.
@@ -10,7 +17,12 @@ Which element an `Input` event or a `value` change belongs to is learnt from the
 page's full snapshot and added nodes (`PageNodes`). Password fields are masked
 whatever the settings, and stay password fields when a "show password" toggle
 changes their type. When the page's snapshot was not seen (a server restart
-mid-page), values of unknown nodes are masked: when in doubt, mask.
+mid-page), values of unknown nodes, text changes and added text are masked: when
+in doubt, mask.
+
+Masking goes by position, not by type: a list, number, bytes or map where a
+masked value belongs (an Input event's `text`, a `value` attribute, a text)
+becomes "" (bytes: "*" per byte); only None (an attribute removed) is kept.
 
 Pure: no I/O; the caller counts the rewrites in a metric.
 """
@@ -31,6 +43,7 @@ STATIC = "static"  # a value from the page itself: checkbox/radio values, button
 FORM_TAGS = frozenset({"input", "textarea", "select"})
 STATIC_TYPES = frozenset({"checkbox", "radio", "submit", "button", "reset", "image"})
 IS_PASSWORD_ATTR = "data-rr-is-password"
+EDITABLE_ATTR = "contenteditable"
 MAX_TRACKED_NODES = 200_000
 PAGES_KEPT = 3
 # Plain ints for the per-event path (an enum member read costs ~10x a constant).
@@ -62,16 +75,22 @@ class PageNodes:
     kinds: dict[int, str] = field(default_factory=dict)  # form elements
     textarea_texts: set[int] = field(default_factory=set)
     style_nodes: set[int] = field(default_factory=set)  # <style>/<script> and their texts
+    editable: set[int] = field(default_factory=set)  # contenteditable hosts and everything inside
+    late_editable: bool = False  # an element became editable: its descendants are unknown
     complete: bool = False  # the page's full snapshot was seen
 
     def reset(self) -> None:
         self.kinds.clear()
         self.textarea_texts.clear()
         self.style_nodes.clear()
+        self.editable.clear()
+        self.late_editable = False
         self.complete = True
 
     def size(self) -> int:
-        return len(self.kinds) + len(self.textarea_texts) + len(self.style_nodes)
+        return (
+            len(self.kinds) + len(self.textarea_texts) + len(self.style_nodes) + len(self.editable)
+        )
 
 
 @dataclass
@@ -116,6 +135,18 @@ def mask_text(value: str) -> str | None:
     if all(ch == "*" or ch.isspace() for ch in value):
         return None
     return "".join(ch if ch.isspace() else "*" for ch in value)
+
+
+def is_editable(value: object) -> bool:
+    """Whether a contenteditable attribute's value makes an editing host (None: absent)."""
+    if value is None:
+        return False
+    return not (isinstance(value, str) and value.strip().lower() == "false")
+
+
+def _masked_other(value: object) -> str:
+    # a non-string where a masked value belongs: nothing of it is kept
+    return "*" * len(value) if isinstance(value, (bytes, bytearray)) else ""
 
 
 def mask_events(events: list[dict[str, Any]], nodes: PageNodes, policy: MaskPolicy) -> int:
@@ -167,9 +198,12 @@ class _Masker:
 
     def value(self, holder: dict[str, Any], key: str, *, text: bool = False) -> None:
         current = holder.get(key)
-        if not isinstance(current, str):
-            return
-        masked = mask_text(current) if text else mask_value(current)
+        if current is None:
+            return  # absent, or an attribute removed
+        if isinstance(current, str):
+            masked = mask_text(current) if text else mask_value(current)
+        else:
+            masked = _masked_other(current)
         if masked is not None:
             holder[key] = masked
             self.count += 1
@@ -192,7 +226,7 @@ class _Masker:
             self.nodes.reset()
             node = data.get("node")
             if isinstance(node, dict):
-                self.tree(node, None)
+                self.tree(node, None, editable=False)
 
     def mutation(self, data: dict[str, Any]) -> None:
         adds, attributes, texts = data.get("adds"), data.get("attributes"), data.get("texts")
@@ -200,7 +234,8 @@ class _Masker:
             for add in _maps(adds):
                 node = add.get("node")
                 if isinstance(node, dict):
-                    self.tree(node, self.parent_tag(add.get("parentId")))
+                    parent = add.get("parentId")
+                    self.tree(node, self.parent_tag(parent), editable=self.adds_editable(parent))
         if attributes:
             for change in _maps(attributes):
                 changed = change.get("attributes")
@@ -212,8 +247,25 @@ class _Masker:
                 if node_id in self.nodes.textarea_texts:
                     if self.policy.mask_inputs:
                         self.value(text, "value")
-                elif self.policy.mask_text and node_id not in self.nodes.style_nodes:
+                elif node_id not in self.nodes.style_nodes and self.masks_text(node_id):
                     self.value(text, "value", text=True)
+
+    def adds_editable(self, parent_id: object) -> bool:
+        """Whether nodes added under this parent are inside an editing host (or may be)."""
+        nodes = self.nodes
+        if nodes.late_editable or not nodes.complete:
+            return True
+        return isinstance(parent_id, int) and parent_id in nodes.editable
+
+    def masks_text(self, node_id: int | None) -> bool:
+        """Whether a change to this (non-style) text node is masked."""
+        nodes = self.nodes
+        return (
+            self.policy.mask_text
+            or node_id in nodes.editable
+            or nodes.late_editable
+            or not nodes.complete
+        )
 
     def parent_tag(self, parent_id: object) -> str | None:
         if not isinstance(parent_id, int):
@@ -229,24 +281,42 @@ class _Masker:
                 kinds[node_id] = PASSWORD
             elif "type" in attributes and kinds[node_id] not in (PASSWORD, TEXTAREA):
                 kinds[node_id] = _element_kind("input", attributes, kinds[node_id]) or FIELD
+        if node_id is not None and is_editable(attributes.get(EDITABLE_ATTR)):
+            if node_id not in self.nodes.editable:
+                self.nodes.editable.add(node_id)
+                self.nodes.late_editable = True
         kind = kinds.get(node_id) if node_id is not None else None
         if "value" in attributes and self.masks(kind):
             self.value(attributes, "value")
 
-    def tree(self, root: dict[str, Any], root_parent_tag: str | None) -> None:
+    def tree(self, root: dict[str, Any], root_parent_tag: str | None, *, editable: bool) -> None:
+        """Mask a serialized subtree; `editable`: its parent is inside an editing host."""
         self.saw_nodes = True
-        stack: list[tuple[dict[str, Any], str | None]] = [(root, root_parent_tag)]
+        stack: list[tuple[dict[str, Any], str | None, bool]] = [(root, root_parent_tag, editable)]
         while stack:
-            node, parent_tag = stack.pop()
-            tag = self.node(node, parent_tag)
+            node, parent_tag, inside = stack.pop()
+            inside = inside or self.starts_editable(node)
+            node_id = _id(node)
+            if inside and node_id is not None:
+                self.nodes.editable.add(node_id)
+            tag = self.node(node, parent_tag, inside)
             for child in _maps(node.get("childNodes")):
-                stack.append((child, tag))
+                stack.append((child, tag, inside))
 
-    def node(self, node: dict[str, Any], parent_tag: str | None) -> str | None:
+    @staticmethod
+    def starts_editable(node: dict[str, Any]) -> bool:
+        attributes = node.get("attributes")
+        return (
+            node.get("type") == _ELEMENT
+            and isinstance(attributes, dict)
+            and is_editable(attributes.get(EDITABLE_ATTR))
+        )
+
+    def node(self, node: dict[str, Any], parent_tag: str | None, editable: bool) -> str | None:
         """Mask one serialized node; return its tag (for its children)."""
         node_type, node_id = node.get("type"), _id(node)
         if node_type == _TEXT:
-            self.text_node(node, node_id, parent_tag)
+            self.text_node(node, node_id, parent_tag, editable)
             return None
         if node_type != _ELEMENT:
             return None
@@ -267,7 +337,9 @@ class _Masker:
             self.count += 1  # which option is chosen is an input too
         return tag
 
-    def text_node(self, node: dict[str, Any], node_id: int | None, parent_tag: str | None) -> None:
+    def text_node(
+        self, node: dict[str, Any], node_id: int | None, parent_tag: str | None, editable: bool
+    ) -> None:
         if parent_tag == "textarea":
             if node_id is not None:
                 self.nodes.textarea_texts.add(node_id)
@@ -276,7 +348,7 @@ class _Masker:
         elif parent_tag in ("style", "script") or node.get("isStyle"):
             if node_id is not None:
                 self.nodes.style_nodes.add(node_id)
-        elif self.policy.mask_text:
+        elif self.policy.mask_text or editable:
             self.value(node, "textContent", text=True)
 
 
