@@ -70,6 +70,17 @@ class Settings:
     )
     host: str = setting("127.0.0.1", "Address `serve` listens on.")
     port: int = setting(8321, "Port `serve` listens on.")
+    metrics_token: str = setting(
+        "",
+        "When set, `GET /metrics` answers only requests with `Authorization: Bearer` and "
+        "this token (for Prometheus' `authorization` scrape option).",
+    )
+    metrics_public: bool = setting(
+        False,
+        "Without METRICS_TOKEN, `/metrics` is served only when the server listens on a "
+        "loopback address and the request did not come through a proxy (else 404); "
+        "true serves it to anyone.",
+    )
     public_url: str = setting(
         "",
         "The URL visitors' browsers reach this server at (for the snippet). "
