@@ -7,7 +7,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from replay_server.api import live, privacy, v1
-from replay_server.dashboard import account, orgs, pages, sites
+from replay_server.dashboard import account, invitations, orgs, pages, profile, sites
 from replay_server.player import STATIC_DIR
 from replay_server.player import views as player
 from replay_server.web.health import healthz, metrics_endpoint
@@ -46,6 +46,10 @@ def http_surface() -> list[web.AbstractRouteDef]:
         web.get("/sites/{site_id}/settings", sites.settings_page, name="site_settings"),
         web.post("/sites/{site_id}/settings", sites.settings_submit),
         web.post("/sites/{site_id}/rotate-key", sites.rotate_key, name="site_rotate_key"),
+        web.get("/account", profile.account_page, name="account"),
+        web.post("/account", profile.update),
+        web.post("/account/logins/end", profile.end_login, name="account_login_end"),
+        web.post("/account/delete", profile.delete, name="account_delete"),
         web.get("/account/password", account.password_page, name="account_password"),
         web.post("/account/password", account.password_submit),
         web.get("/account/tokens", account.tokens_page, name="account_tokens"),
@@ -58,6 +62,15 @@ def http_surface() -> list[web.AbstractRouteDef]:
         web.get("/orgs/{org_id}/members", orgs.members_page, name="org_members"),
         web.post("/orgs/{org_id}/members", orgs.invite_member),
         web.post("/orgs/{org_id}/members/{user_id}/remove", orgs.remove, name="org_member_remove"),
+        web.post(
+            "/orgs/{org_id}/invitations/{invitation_id}/revoke",
+            orgs.revoke,
+            name="org_invitation_revoke",
+        ),
+        # Invitation links (public: the invitee may have no account yet).
+        web.get("/invitations/{token}", invitations.invitation_page, name="invitation"),
+        web.post("/invitations/{token}/accept", invitations.accept),
+        web.post("/invitations/{token}/new-account", invitations.create_account),
         web.static("/static/player/", STATIC_DIR, name="player_static"),
         web.get("/opt-out", opt_out_page),
     ]

@@ -22,9 +22,11 @@ from aiohttp import web
 from sqlalchemy import select
 
 from replay_server.accounts import orgs as accounts
+from replay_server.accounts.invitations import create_invitation
 from replay_server.auth.middleware import is_public
 from replay_server.db.engine import SessionFactory
-from replay_server.db.models import ApiToken, Membership, RecordedSession, Site
+from replay_server.db.models import ApiToken, Invitation, Membership, RecordedSession, Site, User
+from replay_server.db.principal import load_principal
 from tests.browser import Client, login
 from tests.conftest import AddSession, MakeTenant, Tenant
 
@@ -37,6 +39,7 @@ MISSING_IDS = {
     "user_id": "987654",
     "token_id": "987654",
     "visitor_id": "6e3d2c1b-0a9f-4e8d-9c7b-123456789abc",
+    "invitation_id": "987654",
 }
 PLACEHOLDER = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 
@@ -47,6 +50,10 @@ UNSCOPED = {
     ("GET", "/"),
     ("POST", "/logout"),
     ("GET", "/api/v1/sites"),
+    ("GET", "/account"),
+    ("POST", "/account"),
+    ("POST", "/account/logins/end"),
+    ("POST", "/account/delete"),
     ("GET", "/account/password"),
     ("POST", "/account/password"),
     ("GET", "/account/tokens"),
@@ -110,6 +117,11 @@ async def world(db: SessionFactory, make_tenant: MakeTenant, add_session: AddSes
             s, "carol@example.com", "password-of-carol", org_id=victim.org_id, role="viewer"
         )
         token_id = await s.scalar(select(ApiToken.id).where(ApiToken.user_id == victim.user_id))
+        victim_user = await s.get(User, victim.user_id)
+        assert victim_user is not None
+        victim_principal = await load_principal(s, victim_user)
+        await create_invitation(s, victim_principal, victim.org_id, "dave@example.com", "viewer")
+        invitation_id = await s.scalar(select(Invitation.id))
         await s.commit()
     ids = {
         "site_id": str(victim.site_id),
@@ -118,6 +130,7 @@ async def world(db: SessionFactory, make_tenant: MakeTenant, add_session: AddSes
         "user_id": str(colleague.id),
         "token_id": str(token_id),
         "visitor_id": VICTIM_VISITOR,
+        "invitation_id": str(invitation_id),
     }
     secrets = [
         victim.email,
@@ -128,6 +141,7 @@ async def world(db: SessionFactory, make_tenant: MakeTenant, add_session: AddSes
         session_id,
         VICTIM_VISITOR,
         "carol@example.com",
+        "dave@example.com",
     ]
     return World(victim, attacker, ids, secrets)
 
@@ -146,7 +160,14 @@ async def snapshot(db: SessionFactory) -> dict[str, Any]:
             (t.id, t.user_id, t.revoked_ms) for t in (await s.scalars(select(ApiToken))).all()
         )
         sessions = sorted((await s.scalars(select(RecordedSession.id))).all())
-    return {"sites": sites, "members": members, "tokens": tokens, "sessions": sessions}
+        invitations = sorted((await s.scalars(select(Invitation.id))).all())
+    return {
+        "sites": sites,
+        "members": members,
+        "tokens": tokens,
+        "sessions": sessions,
+        "invitations": invitations,
+    }
 
 
 async def attempt(

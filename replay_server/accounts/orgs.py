@@ -20,6 +20,7 @@ from replay_server.errors import NotFound, ReplayError
 from replay_server.timeutil import now_ms
 
 SITE_KEY_PREFIX = "pk_"
+MAX_USER_NAME = 200
 
 
 def normalise_email(email: str) -> str:
@@ -69,19 +70,45 @@ async def _password_hash(password: str) -> str:
     return await hash_password(password)
 
 
-async def create_user(
-    db: AsyncSession, email: str, password: str, *, org_id: int, role: str
-) -> User:
+def check_email(email: str) -> str:
+    """The address normalised; AccountError when it cannot be one."""
     email = normalise_email(email)
-    if "@" not in email or len(email) > 320:
+    if "@" not in email or len(email) > 320 or any(ch.isspace() for ch in email):
         raise AccountError(f"invalid email address {email!r}")
+    return email
+
+
+def check_user_name(name: str) -> str:
+    """A user's name is optional: at most 200 printable characters."""
+    name = name.strip()
+    if len(name) > MAX_USER_NAME or any(ord(ch) < 0x20 for ch in name):
+        raise AccountError(f"the name must be at most {MAX_USER_NAME} printable characters")
+    return name
+
+
+async def create_user(
+    db: AsyncSession, email: str, password: str, *, org_id: int, role: str, name: str = ""
+) -> User:
+    email = check_email(email)
+    name = check_user_name(name)
     if await find_user(db, email) is not None:
         raise AccountError(f"a user with email {email} already exists")
-    user = User(email=email, password_hash=await _password_hash(password), created_ms=now_ms())
+    user = User(
+        email=email, name=name, password_hash=await _password_hash(password), created_ms=now_ms()
+    )
     db.add(user)
     await db.flush()
     await set_membership(db, user.id, org_id, role)
     return user
+
+
+async def update_profile(db: AsyncSession, user: User, *, email: str, name: str) -> None:
+    """The user's own e-mail and name (caller commits)."""
+    email, name = check_email(email), check_user_name(name)
+    if email != user.email and await find_user(db, email) is not None:
+        raise AccountError(f"{email} cannot be used")
+    user.email, user.name = email, name
+    await db.flush()
 
 
 async def set_password(db: AsyncSession, user: User, password: str) -> None:

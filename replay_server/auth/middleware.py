@@ -16,7 +16,7 @@ from replay_server.auth.login import LOGIN_COOKIE, principal_for_login
 from replay_server.errors import Unauthorized
 
 PUBLIC_PATHS = frozenset({"/recorder.js", "/healthz", "/metrics", "/login", "/opt-out"})
-PUBLIC_PREFIXES = ("/ingest/", "/static/", "/demo")
+PUBLIC_PREFIXES = ("/ingest/", "/static/", "/demo", "/invitations/")
 # Paths where nobody's credentials are looked up at all (the ingest hot path among them).
 NO_LOOKUP_PATHS = frozenset({"/recorder.js", "/healthz", "/metrics"})
 NO_LOOKUP_PREFIXES = ("/ingest/", "/static/")
@@ -36,7 +36,11 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     public = is_public(path)
     if auth.principal is None and not public:
         _refuse_anonymous(request, auth)
-    if request.method not in SAFE_METHODS and not auth.bearer and (not public or path == "/login"):
+    if (
+        request.method not in SAFE_METHODS
+        and not auth.bearer
+        and (not public or path == "/login" or path.startswith("/invitations/"))
+    ):
         await check_csrf(request)
     response = await handler(request)
     apply_pending_cookie(request, response)

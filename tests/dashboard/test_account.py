@@ -1,5 +1,6 @@
-"""The signed-in user's account pages (password change, API tokens) and the
-members page's invitations."""
+"""The signed-in user's account pages (password change, API tokens); the
+account page itself is tests/dashboard/test_profile.py, invitations
+tests/dashboard/test_invitations.py."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ import re
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from replay_server.auth.login import LOGIN_COOKIE
 from replay_server.db.engine import SessionFactory
-from replay_server.db.models import ApiToken, LoginSession, Membership
+from replay_server.db.models import ApiToken, LoginSession
 from tests.browser import Client, login
 from tests.conftest import MakeTenant, Tenant
 
@@ -81,37 +81,3 @@ async def test_tokens_created_shown_once_listed_and_revoked(
     long_name = await client.post("/account/tokens", data={"name": "x" * 201, "csrf_token": csrf})
     assert long_name.status == 400
 
-
-async def test_invite_with_one_time_password(
-    client: Client, db: SessionFactory, tenant: Tenant
-) -> None:
-    csrf = await login(client, tenant.email, tenant.password)
-    url = f"/orgs/{tenant.org_id}/members"
-    response = await client.post(
-        url, data={"email": "Support@Example.com", "role": "viewer", "csrf_token": csrf}
-    )
-    text = await response.text()
-    match = re.search(r'<code id="one-time-password">([^<]+)</code>', text)
-    assert response.status == 200 and match is not None
-    assert "support@example.com can now sign in" in text
-    again = await (await client.get(url)).text()
-    assert match.group(1) not in again and "support@example.com" in again
-    for bad in ({"email": "not-an-email", "role": "viewer"}, {"email": "a@b.c", "role": "god"}):
-        refused = await client.post(url, data={**bad, "csrf_token": csrf})
-        assert refused.status == 400
-    set_password = await client.post(
-        url,
-        data={"email": "ops@example.com", "role": "admin", "password": "chosen by admin",
-              "csrf_token": csrf},
-    )  # fmt: skip
-    assert set_password.status == 200 and "one-time-password" not in await set_password.text()
-    browser: Client = TestClient(client.server)
-    try:
-        await login(browser, "support@example.com", match.group(1))
-        await login(browser, "ops@example.com", "chosen by admin")
-    finally:
-        await browser.session.close()
-    async with db() as s:
-        roles = dict((await s.execute(select(Membership.user_id, Membership.role))).all())
-    assert sorted(roles.values()) == ["admin", "owner", "viewer"]
-    assert LOGIN_COOKIE  # the cookie name is what tests.browser relies on

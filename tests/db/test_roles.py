@@ -82,6 +82,7 @@ async def test_viewer_cannot_change_anything_of_the_org(
         "user_id": str(tenant.user_id),
         "token_id": "0",
         "visitor_id": "0b9f3c2e-7a51-4e0c-9d3b-5f1a2c3d4e5f",
+        "invitation_id": "0",
     }
     csrf = None
     headers = viewer.headers
@@ -168,10 +169,22 @@ async def test_owner_can_grant_owner_but_not_remove_the_last_owner(
     members_url = f"/orgs/{tenant.org_id}/members"
     leave = await client.post(f"{members_url}/{tenant.user_id}/remove", headers=tenant.headers)
     assert leave.status == 400 and "at least one owner" in await leave.text()
+    async with db() as s:
+        await accounts.create_user(
+            s, "co@example.com", "password-of-co", org_id=tenant.org_id, role="viewer"
+        )
+        await s.commit()
     grant = await client.post(
         members_url, headers=tenant.headers, data={"email": "co@example.com", "role": "owner"}
     )
-    assert grant.status == 200
+    link = re.search(
+        r'<code id="invitation-link">[^<]*(/invitations/[^<]+)</code>', await grant.text()
+    )
+    assert grant.status == 200 and link is not None
+    # Co becomes an owner once they accept (tests/dashboard/test_invitations.py).
+    csrf = await login(client, "co@example.com", "password-of-co")
+    accepted = await client.post(f"{link.group(1)}/accept", data={"csrf_token": csrf})
+    assert accepted.status == 200
     leave = await client.post(
         f"{members_url}/{tenant.user_id}/remove", headers=tenant.headers, allow_redirects=False
     )
@@ -182,7 +195,8 @@ async def test_csrf_is_required_on_every_state_changing_route(
     client: Client, tenant: Tenant, app: web.Application
 ) -> None:
     await login(client, tenant.email, tenant.password)
-    ids = {k: "1" for k in ("site_id", "session_id", "org_id", "user_id", "token_id", "visitor_id")}
+    names = ("site_id", "session_id", "org_id", "user_id", "token_id", "visitor_id")
+    ids = {k: "1" for k in (*names, "invitation_id")}
     routes = [(m, t) for m, t in private_routes(client.app) if m not in ("GET", "HEAD")]
     assert len(routes) >= 8
     for method, template in routes:
