@@ -32,6 +32,12 @@ log = logging.getLogger(__name__)
 
 SERVER_ERROR_CLOSE = 1011
 SERVICE_RESTART_CLOSE = 1012
+STORAGE_UNAVAILABLE_CLOSE = 1013
+# The codes docs/protocol.md documents for failures of the server, not the recorder.
+SERVER_FAILURES = {
+    SERVER_ERROR_CLOSE: ("server_error", "internal server error"),
+    STORAGE_UNAVAILABLE_CLOSE: ("storage_unavailable", "this node cannot store data now"),
+}
 CLOSE_TIMEOUT = 3.0  # how long our close waits for the peer's close frame
 
 
@@ -80,7 +86,7 @@ async def recorder_ws(request: web.Request) -> web.WebSocketResponse:
         await _admit_and_serve(request, ws, gate)
     except ReplayError as e:
         metrics.errors.labels(e.code).inc()
-        await _close_with_error(ws, e.ws_close_code, e.code, e.message)
+        await _close_with_error(ws, e.ws_close_code, *public_error(e))
     except ConnectionResetError:
         pass
     except Exception:
@@ -202,10 +208,22 @@ def _refuse_soon(
     and the close follow in a task, which also ends the handler's receive."""
     metrics.errors.labels(error.code).inc()
     task = asyncio.get_running_loop().create_task(
-        _close_with_error(ws, error.ws_close_code, error.code, error.message)
+        _close_with_error(ws, error.ws_close_code, *public_error(error))
     )
     pending.add(task)
     task.add_done_callback(pending.discard)
+
+
+def public_error(error: ReplayError) -> tuple[str, str]:
+    """The (code, message) of the `error` frame: a refusal of what the recorder
+    sent (4xxx) as it is; a failure of the server (1011, 1013) as its documented
+    code with a generic message, the details (paths, driver and OS messages)
+    going to the log only."""
+    generic = SERVER_FAILURES.get(error.ws_close_code)
+    if generic is None:
+        return error.code, error.message
+    log.warning("recorder connection failed (%s): %s", error.code, error.message)
+    return generic
 
 
 async def _close_with_error(

@@ -59,7 +59,10 @@ class WorkerLost(ReplayError):
 
 def _checked(reply: Reply | str) -> PreparedBatch | HttpFrames | None:
     if isinstance(reply, str):
-        raise WorkerLost(f"frame worker failed: {reply}")
+        # The failure's text (an exception, maybe with paths or data) is for the
+        # log only; the recorder gets the documented code and a generic message.
+        log.error("frame worker failed on a frame: %s", reply)
+        raise WorkerLost("frame worker failed")
     if isinstance(reply, ReplayError):
         raise reply
     return reply
