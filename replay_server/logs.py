@@ -34,6 +34,9 @@ IPV6_KEEP_BITS = 48
 # address into parts that each escape redaction.
 _CANDIDATE = re.compile(r"[0-9A-Fa-f:.]+(?:%[\w.-]+)?")
 _DOTTED_QUAD = re.compile(r"(?<!\d)\d{1,3}(?:\.\d{1,3}){3}(?!\d)")
+# An invitation link's token (accounts/invitations.py) is a credential, and the
+# access log's request line holds the link's path: it never reaches a log.
+_INVITATION_TOKEN = re.compile(r"ri_[A-Za-z0-9_-]{43}")
 _STANDARD_ATTRS = frozenset(
     vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys() | {"message", "asctime"}
 )
@@ -53,6 +56,11 @@ def truncate_ip(address: str) -> str:
 def redact_ips(text: str) -> str:
     """Every IPv4 and IPv6 address in `text`, truncated."""
     return _CANDIDATE.sub(lambda m: _redact_run(m.group(0)), text)
+
+
+def redact_secrets(text: str) -> str:
+    """redact_ips, and invitation tokens replaced by `ri_…`."""
+    return _INVITATION_TOKEN.sub("ri_…", redact_ips(text))
 
 
 def _parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -90,7 +98,7 @@ class RedactingFormatter(logging.Formatter):
     """The text format, with IP addresses truncated."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact_ips(super().format(record))
+        return redact_secrets(super().format(record))
 
 
 class JsonFormatter(logging.Formatter):
@@ -109,7 +117,7 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value if isinstance(value, str | int | float | bool) else repr(value)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return redact_ips(json.dumps(entry, ensure_ascii=False))
+        return redact_secrets(json.dumps(entry, ensure_ascii=False))
 
 
 def check_logging_settings(settings: Settings) -> None:

@@ -4,14 +4,17 @@ accepting, and links are single-use, expire and can be revoked."""
 
 from __future__ import annotations
 
+import logging
 import re
 
+import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select, update
 
 from replay_server.accounts import orgs as accounts
 from replay_server.db.engine import SessionFactory
 from replay_server.db.models import Invitation, Membership, User
+from replay_server.logs import TEXT_FORMAT, JsonFormatter, RedactingFormatter
 from tests.browser import Client, csrf_from, login
 from tests.conftest import MakeTenant, Tenant
 
@@ -280,3 +283,23 @@ async def test_an_admin_cannot_invite_to_another_organisation(
         data={"email": "x@example.com", "role": "viewer", "csrf_token": csrf},
     )
     assert response.status == 404
+
+
+async def test_the_link_token_never_reaches_a_log(
+    client: Client, tenant: Tenant, caplog: pytest.LogCaptureFixture
+) -> None:
+    csrf = await login(client, tenant.email, tenant.password)
+    _, link = await invite(client, tenant.org_id, "logged@example.com", "viewer", csrf)
+    token = link.rsplit("/", 1)[1]
+    browser = anonymous(client)
+    caplog.set_level(logging.INFO, logger="aiohttp.access")
+    try:
+        assert (await browser.get(link)).status == 200
+        await browser.get("/login", params={"next": link})
+    finally:
+        await browser.session.close()
+    lines = [r for r in caplog.records if r.name == "aiohttp.access"]
+    assert any(token in r.getMessage() for r in lines)  # what the formatters receive
+    for formatter in (RedactingFormatter(TEXT_FORMAT), JsonFormatter()):
+        written = "\n".join(formatter.format(r) for r in lines)
+        assert "/invitations/ri_…" in written and token not in written
