@@ -13,6 +13,9 @@ export interface SiteConfig {
   maskTextSelector: string;
   batchMs: number;
   mousemoveSampleMs: number;
+  /** query parameter names whose values are kept / redacted in URLs (urls.ts) */
+  urlParamsAllow: string[];
+  urlParamsDeny: string[];
 }
 
 /** Privacy defaults, used until the server's config is known. */
@@ -24,6 +27,8 @@ export const DEFAULT_CONFIG: SiteConfig = {
   maskTextSelector: "",
   batchMs: 1000,
   mousemoveSampleMs: 50,
+  urlParamsAllow: [],
+  urlParamsDeny: [],
 };
 
 export interface Hello {
@@ -116,6 +121,10 @@ function int(v: unknown, d: number, min: number, max: number): number {
   return typeof v === "number" && isFinite(v) ? Math.min(max, Math.max(min, Math.round(v))) : d;
 }
 
+function names(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((n): n is string => typeof n === "string").map((n) => n.toLowerCase()) : [];
+}
+
 /** Validate an untrusted config; missing or wrong-typed keys take the privacy defaults. */
 export function parseConfig(raw: unknown): SiteConfig {
   const c = isObj(raw) ? raw : {};
@@ -128,6 +137,8 @@ export function parseConfig(raw: unknown): SiteConfig {
     maskTextSelector: str(c.maskTextSelector, d.maskTextSelector),
     batchMs: int(c.batchMs, d.batchMs, 200, 60000),
     mousemoveSampleMs: int(c.mousemoveSampleMs, d.mousemoveSampleMs, 0, 10000),
+    urlParamsAllow: names(c.urlParamsAllow),
+    urlParamsDeny: names(c.urlParamsDeny),
   };
 }
 

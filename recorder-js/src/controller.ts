@@ -158,7 +158,7 @@ export class Controller {
       answered: false,
       timers: [],
       transport: new Transport(this.opts.endpoint, {
-        hello: () => buildHello(this.opts.siteKey, sid, vid, page),
+        hello: () => buildHello(this.opts.siteKey, sid, vid, page, loadCachedConfig(sid)),
         queue: () => queue,
         onConfig: (c) => this.onServerConfig(run, c),
         needConfig: () => !run.configKnown,

@@ -1,6 +1,7 @@
 // The hello message: who is recording what (no PII beyond what the page itself shows).
 
 import type { Hello } from "./config";
+import { redactUrl, type UrlLists } from "./urls";
 
 function timeZone(): string {
   try {
@@ -16,7 +17,8 @@ function referrer(): string {
   return /^https?:\/\//i.test(r) ? r : "";
 }
 
-export function buildHello(site: string, sid: string, vid: string, page: number): Hello {
+/** `lists`: the site's URL parameter lists when known (a config from an earlier page). */
+export function buildHello(site: string, sid: string, vid: string, page: number, lists: UrlLists | null = null): Hello {
   return {
     t: "hello",
     v: 1,
@@ -24,8 +26,8 @@ export function buildHello(site: string, sid: string, vid: string, page: number)
     sid,
     vid,
     page,
-    url: location.href,
-    referrer: referrer(),
+    url: redactUrl(location.href, lists),
+    referrer: redactUrl(referrer(), lists),
     title: document.title || "",
     viewport: [window.innerWidth || 0, window.innerHeight || 0],
     screen: [window.screen ? screen.width : 0, window.screen ? screen.height : 0],

@@ -7,6 +7,7 @@ import type { RecEvent, SiteConfig } from "./config";
 import { captureErrors, type ErrorPayload } from "./errors";
 import { debug, later, listen, safe } from "./log";
 import { makeBatch, utf8Length, type QueuedBatch } from "./queue";
+import { redactUrl } from "./urls";
 
 type RecordOptions = NonNullable<Parameters<typeof record<RecEvent>>[0]>;
 type MaskInputOptions = NonNullable<RecordOptions["maskInputOptions"]>;
@@ -222,6 +223,7 @@ export class Recorder {
 
   private onEmit(e: RecEvent): void {
     if (!this.stopRrweb && this.config === null) return; // stopped
+    if (e.type === EventType.Meta) e.data.href = redactUrl(e.data.href, this.config);
     this.buffer.push(e);
     this.hooks.onEvent(e);
     // the first frame should reach the server fast: flush right after a full snapshot

@@ -25,6 +25,10 @@ MAX_ORIGINS = 50
 MAX_NAME_LENGTH = 200
 BOOL_FIELDS = ("record", "mask_all_inputs", "mask_all_text", "honor_dnt")
 SELECTOR_FIELDS = ("block_selector", "mask_text_selector")
+NAME_LIST_FIELDS = ("url_params_allow", "url_params_deny")  # privacy/urls.py
+MAX_PARAM_NAMES = 100
+MAX_PARAM_NAME_LENGTH = 100
+_PARAM_NAME = re.compile(r"[^\s&=#?/%]+")
 _FORBIDDEN_IN_SELECTOR = re.compile(r"[{};<\x00-\x1f\x7f]")
 _CLOSERS = {")": "(", "]": "["}
 
@@ -55,6 +59,9 @@ class SiteSettings:
     ip_mode: str = "truncated"  # one of IP_MODES
     retention_days: int = 30
     batch_ms: int = 1000  # the recorder's batching interval
+    # Query parameter names (lower case) whose values URLs keep / lose (privacy/urls.py).
+    url_params_allow: tuple[str, ...] = ()
+    url_params_deny: tuple[str, ...] = ()
 
     @classmethod
     def from_stored(cls, raw: object) -> SiteSettings:
@@ -72,7 +79,8 @@ class SiteSettings:
 
     def stored(self) -> dict[str, Any]:
         """The JSON a new site stores: the fields an admin can change."""
-        return {k: v for k, v in asdict(self).items() if k in SETTING_FIELDS}
+        stored = {k: v for k, v in asdict(self).items() if k in SETTING_FIELDS}
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in stored.items()}
 
 
 def _read_stored(name: str, value: Any) -> Any:
@@ -81,6 +89,11 @@ def _read_stored(name: str, value: Any) -> Any:
         return value if isinstance(value, bool) else None
     if name in SELECTOR_FIELDS:
         return value if isinstance(value, str) else None
+    if name in NAME_LIST_FIELDS:
+        try:
+            return tuple(_param_names(value))
+        except ValueError:
+            return None
     if name == "ip_mode":
         return value if value in IP_MODES else "none"
     if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
@@ -175,6 +188,22 @@ def _selector(raw: Any) -> str:
     return check_selector(raw)
 
 
+def _param_names(raw: Any) -> list[str]:
+    """Query parameter names: a list, or text separated by newlines, commas or
+    spaces (the form); lower-cased (names match case-insensitively), de-duplicated."""
+    if isinstance(raw, str):
+        raw = re.split(r"[\s,]+", raw)
+    if not isinstance(raw, list | tuple) or not all(isinstance(n, str) for n in raw):
+        raise ValueError("must be a list of parameter names")
+    names = list(dict.fromkeys(n.strip().lower() for n in raw if n.strip()))
+    if len(names) > MAX_PARAM_NAMES:
+        raise ValueError(f"at most {MAX_PARAM_NAMES} names")
+    for name in names:
+        if len(name) > MAX_PARAM_NAME_LENGTH or not _PARAM_NAME.fullmatch(name):
+            raise ValueError(f"{name[:40]!r} is not a parameter name (no spaces, & = # ? / %)")
+    return names
+
+
 def _ip_mode(raw: Any) -> str:
     if raw not in IP_MODES:
         raise ValueError(f"must be one of {', '.join(IP_MODES)}")
@@ -204,6 +233,8 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "honor_dnt": _bool,
     "ip_mode": _ip_mode,
     "retention_days": _retention_days,
+    "url_params_allow": _param_names,
+    "url_params_deny": _param_names,
 }
 SETTING_FIELDS = tuple(_CHECKS)  # what an admin can change
 
@@ -222,6 +253,9 @@ def validate_settings(raw: Mapping[str, Any], current: Mapping[str, Any]) -> dic
             result[name] = check(value)
         except ValueError as e:
             errors[name] = str(e)
+    both = set(result.get("url_params_allow", ())) & set(result.get("url_params_deny", ()))
+    if both and not errors:
+        errors["url_params_deny"] = f"also in the allowed names: {', '.join(sorted(both))}"
     if errors:
         raise SettingsError(errors)
     return result
@@ -266,6 +300,7 @@ def parse_site_form(form: Mapping[str, str], current: Mapping[str, Any]) -> Site
     raw.update({f: form.get(f, "") for f in (*SELECTOR_FIELDS, "ip_mode")})
     raw["mousemove_sample_ms"] = form.get("mousemove_sample_ms", "")
     raw["retention_days"] = form.get("retention_days", "")
+    raw.update({f: form.get(f, "") for f in NAME_LIST_FIELDS})
     settings: dict[str, Any] = dict(current)
     try:
         raw["sample_rate"] = _number(form.get("sample_percent", ""), float, 0, 100) / 100

@@ -39,6 +39,8 @@ def _form_values(site: Site) -> dict[str, Any]:
         "name": site.name,
         "origins": "\n".join(site.allowed_origins),
         "sample_percent": f"{s.sample_rate * 100:g}",
+        "url_params_allow": "\n".join(s.url_params_allow),
+        "url_params_deny": "\n".join(s.url_params_deny),
     }
 
 

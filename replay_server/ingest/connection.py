@@ -3,6 +3,7 @@ endpoint and the HTTP fallback: hello, then batches, then bye."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from replay_server.enrich.visitmeta import CountryLookup, visit_origin
@@ -13,6 +14,7 @@ from replay_server.ingest.ratelimit import IngestRateLimits
 from replay_server.ingest.sites import SiteDirectory, SiteInfo
 from replay_server.ingest.state import SessionState
 from replay_server.privacy.masking import MaskPolicy, honours_dnt
+from replay_server.privacy.urls import UrlPolicy, redact_url
 from replay_server.protocol import Bye, Hello, Limits, ack, parse_message, unpack_frame, welcome
 from replay_server.timeutil import now_ms
 
@@ -48,6 +50,7 @@ class RecorderConnection:
         self.refused = False
         self._clock_offset_ms = 0
         self._masking = MaskPolicy()
+        self._urls = UrlPolicy()
 
     async def charge(self, messages: int, nbytes: int) -> None:
         """Count messages against the session's and the site's rates (after the
@@ -97,9 +100,9 @@ class RecorderConnection:
     def _frame_context(self) -> FrameContext:
         state, hello = self.state, self.hello
         if state is None or hello is None:
-            return FrameContext(None, -1, 0, 0, self._masking)
+            return FrameContext(None, -1, 0, 0, self._masking, self._urls)
         return FrameContext(
-            state.sid, state.acked_seq, hello.page, self._clock_offset_ms, self._masking
+            state.sid, state.acked_seq, hello.page, self._clock_offset_ms, self._masking, self._urls
         )
 
     async def on_hello(self, hello: Hello) -> dict[str, Any]:
@@ -108,6 +111,14 @@ class RecorderConnection:
         self._rate_limits.hello(self._client_ip, _session_key(hello))
         site = await self._sites.by_key(hello.site)
         site.check_origin(self._origin)
+        # URLs are stored redacted whatever the recorder did (privacy/urls.py).
+        s = site.site_settings
+        self._urls = UrlPolicy.from_lists(s.url_params_allow, s.url_params_deny)
+        hello = dataclasses.replace(
+            hello,
+            url=redact_url(hello.url, self._urls),
+            referrer=redact_url(hello.referrer, self._urls),
+        )
         self.site, self.hello = site, hello
         config = site.recorder_config(hello.sid)
         if self._privacy_signal and honours_dnt(site.site_settings):

@@ -51,6 +51,8 @@ class SiteInfo:
             "maskTextSelector": s.mask_text_selector,
             "batchMs": s.batch_ms,
             "mousemoveSampleMs": s.mousemove_sample_ms,
+            "urlParamsAllow": list(s.url_params_allow),
+            "urlParamsDeny": list(s.url_params_deny),
         }
 
 

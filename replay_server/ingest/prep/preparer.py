@@ -23,6 +23,7 @@ from replay_server.bounds import StructureLimits, check_events, pack
 from replay_server.errors import ReplayError
 from replay_server.ingest.prep.pruning import prune_deep_trees
 from replay_server.privacy.masking import MaskPolicy, SessionNodes, mask_events
+from replay_server.privacy.urls import UrlPolicy, redact_event_urls
 from replay_server.protocol import Batch, Limits, parse_message, unpack_frame
 from replay_server.snapshot import BatchSummary, EventLimits, validate_events
 from replay_server.timeutil import now_ms
@@ -41,6 +42,7 @@ class FrameContext:
     hello_page: int
     clock_offset_ms: int
     masking: MaskPolicy
+    urls: UrlPolicy = dataclasses.field(default_factory=UrlPolicy)  # the site's lists
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ class FramePreparer:
             return PreparedBatch(seq, page, problem=e)
         nodes = self.session_nodes(context.sid).page(page)
         masked = mask_events(batch.events, nodes, context.masking)
+        masked += redact_event_urls(batch.events, context.urls)
         events = pack(batch.events) if masked or pruned or not frame_bytes else None
         # What the session's limits and chunk cuts count: decoded, not wire, bytes.
         raw_bytes = len(events) if events is not None else batch.raw_bytes or frame_bytes

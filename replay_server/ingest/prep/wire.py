@@ -2,9 +2,10 @@
 
 Each message is a 4-byte big-endian length and a msgpack array. Requests:
 `[PREPARE, id, frame, sid, acked_seq, hello_page, clock_offset_ms,
-mask_inputs, mask_text]`, `[SPLIT, id, http body, content type]` and
-`[FORGET, sid]`. Replies: `[id, kind, ...]`, one per PREPARE or SPLIT, in any
-order (the id matches them up).
+mask_inputs, mask_text, url_params_allow, url_params_deny]`,
+`[SPLIT, id, http body, content type]` and `[FORGET, sid]`. Replies:
+`[id, kind, ...]`, one per PREPARE or SPLIT, in any order (the id matches
+them up).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from replay_server.errors import Forbidden, InvalidMessage, RateLimited, ReplayE
 from replay_server.ingest.prep.http_body import HttpFrames
 from replay_server.ingest.prep.preparer import FrameContext, PreparedBatch
 from replay_server.privacy.masking import MaskPolicy
+from replay_server.privacy.urls import UrlPolicy
 from replay_server.snapshot import BatchSummary
 
 PREPARE = 1
@@ -82,6 +84,8 @@ def prepare_request(request_id: int, frame: bytes, context: FrameContext) -> byt
                 context.clock_offset_ms,
                 context.masking.mask_inputs,
                 context.masking.mask_text,
+                sorted(context.urls.allow),
+                sorted(context.urls.deny),
             ]
         )
     )
@@ -104,10 +108,10 @@ def read_request(body: bytes) -> Request:
         return Split(value[1], value[2], value[3])
     if op != PREPARE:
         raise WireError(f"unknown request {op!r}")
-    _, request_id, frame, sid, acked, page, offset, inputs, text = value
-    return Prepare(
-        request_id, frame, FrameContext(sid, acked, page, offset, MaskPolicy(inputs, text))
-    )
+    _, request_id, frame, sid, acked, page, offset, inputs, text, allow, deny = value
+    urls = UrlPolicy(frozenset(allow), frozenset(deny))
+    context = FrameContext(sid, acked, page, offset, MaskPolicy(inputs, text), urls)
+    return Prepare(request_id, frame, context)
 
 
 def reply_message(request_id: int, reply: Reply) -> bytes:
