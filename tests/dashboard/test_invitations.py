@@ -16,7 +16,9 @@ from replay_server.db.engine import SessionFactory
 from replay_server.db.models import Invitation, Membership, User
 from replay_server.logs import TEXT_FORMAT, JsonFormatter, RedactingFormatter
 from tests.browser import Client, csrf_from, login
-from tests.conftest import MakeTenant, Tenant
+from tests.conftest import BOTH_DATABASES, MakeTenant, Tenant
+
+pytestmark = BOTH_DATABASES
 
 LINK = re.compile(
     r'<code id="invitation-link">https?://[^<]*(/invitations/(ri_[A-Za-z0-9_-]{43}))</code>'

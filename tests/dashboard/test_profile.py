@@ -13,7 +13,9 @@ from replay_server.accounts import orgs as accounts
 from replay_server.db.engine import SessionFactory
 from replay_server.db.models import ApiToken, LoginSession, Membership, User
 from tests.browser import Client, login
-from tests.conftest import MakeTenant, Tenant
+from tests.conftest import BOTH_DATABASES, MakeTenant, Tenant
+
+pytestmark = BOTH_DATABASES
 
 LOGIN_IDS = re.compile(r'name="login" value="([0-9a-f]{64})"')
 
