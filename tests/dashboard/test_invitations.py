@@ -101,8 +101,13 @@ async def test_a_new_user_chooses_their_password_and_joins(
             f"{link}/new-account", data={**form, "password": "short", "confirm_password": "short"}
         )
         assert short.status == 400 and "at least 8" in await short.text()
-        assert await role_of(db, "new.person@example.com", tenant.org_id) is None
         chosen = "my own chosen passphrase"
+        forged = await browser.post(
+            f"{link}/new-account",
+            data={"name": "x", "password": chosen, "confirm_password": chosen},
+        )
+        assert forged.status == 403 and (await forged.json())["error"]["code"] == "csrf"
+        assert await role_of(db, "new.person@example.com", tenant.org_id) is None
         done = await browser.post(
             f"{link}/new-account",
             data={**form, "password": chosen, "confirm_password": chosen},
