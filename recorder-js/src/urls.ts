@@ -12,7 +12,8 @@ const FRAGMENTS =
   );
 // whole words of the name only
 const WORDS = "key code sid sig otp pin tel name user login nonce ticket cc cvv dob".split(" ");
-const EMAIL = /[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
+// bounded repeats: unbounded ones backtrack quadratically on a long "aaa...a@"
+const EMAIL = /[A-Za-z0-9._%+-]{1,64}(?:@|%40)[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}/g;
 const WORD = /[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])/g;
 
 export interface UrlLists {
@@ -39,7 +40,9 @@ export function secretName(name: string, lists: UrlLists | null): boolean {
 
 export function redactUrl(url: string, lists: UrlLists | null): string {
   const hash = url.indexOf("#");
-  const noHash = hash < 0 ? url : url.slice(0, hash);
+  let noHash = hash < 0 ? url : url.slice(0, hash);
+  // the server keeps only the origin of a URL this long (it may have been cut inside an address)
+  if (noHash.length >= 8192) noHash = noHash.split("/", 3).join("/").split("?")[0] + "/";
   const q = noHash.indexOf("?");
   let base = q < 0 ? noHash : noHash.slice(0, q);
   base = base.replace(/^([^/]*\/\/)[^/]*@/, "$1"); // userinfo

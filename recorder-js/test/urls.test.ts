@@ -21,3 +21,7 @@ test("the site's allow and deny lists", () => {
   const lists = { urlParamsAllow: table.lists.allow.map((n) => n.toLowerCase()), urlParamsDeny: table.lists.deny };
   for (const [url, expected] of table.lists.cases) assert.equal(redactUrl(url, lists), expected, url);
 });
+
+test("a URL of 8192 characters or more keeps only its origin, as on the server", () => {
+  assert.equal(redactUrl("https://u@a.example/p?" + "a".repeat(9000) + "@", null), "https://a.example/");
+});

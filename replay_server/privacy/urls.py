@@ -26,6 +26,9 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 REDACTED = "REDACTED"
+# A URL this long was cut at ingest (protocol.MAX_URL), maybe inside an e-mail
+# address, or is absurd: only its origin is kept.
+MAX_URL_CHARS = 8192
 _META = 4  # rrweb EventType.Meta: data.href is the page's URL
 
 # Anywhere in the lower-cased name, separators removed ("access_token", "apiKey",
@@ -79,7 +82,11 @@ DEFAULT_WORDS: tuple[str, ...] = (
     "dob",
 )
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+(?:@|%40)[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+# Bounded repeats (RFC 5321 lengths): unbounded ones backtrack quadratically on
+# a long hostile href ("aaa...a@"), 1 s for 8,000 characters.
+_EMAIL = re.compile(
+    r"[A-Za-z0-9._%+\-]{1,64}(?:@|%40)[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,8}\.[A-Za-z]{2,24}"
+)
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _SEPARATORS = re.compile(r"[^a-z0-9]+")
 
@@ -120,6 +127,8 @@ def redact_url(url: str, policy: UrlPolicy = UrlPolicy()) -> str:
     """`url` as it may be stored. Works on any string (an unparseable href is
     still cut at its fragment and cleared of e-mail addresses)."""
     url = url.split("#", 1)[0]
+    if len(url) >= MAX_URL_CHARS:
+        url = "/".join(url.split("/", 3)[:3]).split("?", 1)[0] + "/"
     base, question, query = url.partition("?")
     base = _without_userinfo(base)
     if question:
