@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import os
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
@@ -27,6 +28,7 @@ from replay_server.errors import NotFound, ReplayError
 from replay_server.logs import check_logging_settings, configure_logging
 from replay_server.proxies import parse_trusted_proxies
 from replay_server.settings import Settings
+from replay_server.storage.local import make_private_dir
 from replay_server.stores import open_database
 from replay_server.timeutil import now_ms
 from replay_server.web import runner
@@ -51,6 +53,9 @@ class _ReportingGroup(click.Group):
 @click.group(cls=_ReportingGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """replay-server: self-hosted session replay."""
+    # Whatever any command writes (database, blobs, spool, exports) is private to
+    # the service user; the modules that create data files also ask for it themselves.
+    os.umask(0o077)
 
 
 def load_settings(host: str | None = None, port: int | None = None) -> Settings:
@@ -65,7 +70,7 @@ def load_settings(host: str | None = None, port: int | None = None) -> Settings:
 
 
 def migrate(settings: Settings) -> None:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(settings.data_dir)
     upgrade(settings.effective_database_url)
 
 

@@ -7,6 +7,7 @@ import os
 import secrets
 
 from replay_server.settings import Settings
+from replay_server.storage.local import PRIVATE_FILE_MODE, make_private_dir
 
 
 async def load_or_create_secret(settings: Settings) -> bytes:
@@ -19,9 +20,9 @@ def _load_or_create_file(settings: Settings) -> bytes:
     path = settings.data_dir / "secret_key"
     if path.exists():
         return path.read_bytes().strip()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(settings.data_dir)
     value = secrets.token_urlsafe(48).encode()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
     with os.fdopen(fd, "wb") as fh:
         fh.write(value)
     return value

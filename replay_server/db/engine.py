@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +23,25 @@ def is_sqlite(url: str) -> bool:
 
 
 def ensure_sqlite_dir(url: str) -> None:
-    """SQLite creates the file but not its directory."""
+    """SQLite creates the file (with the umask's mode) but not its directory: both
+    are made here, private to the service user (file 0600, missing directories
+    0700). SQLite gives the -wal and -shm files it adds the database file's mode."""
     database = make_url(url).database
-    if is_sqlite(url) and database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if is_sqlite(url) and database and database != ":memory:" and not database.startswith("file:"):
+        path = Path(database)
+        _make_private_dirs(path.parent)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # an existing file keeps its mode
+
+
+def _make_private_dirs(path: Path) -> None:
+    # db/ may not import storage/ (.importlinter): storage.local.make_private_dir's twin.
+    missing: list[Path] = []
+    while not path.is_dir() and path.parent != path:
+        missing.append(path)
+        path = path.parent
+    for directory in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            directory.mkdir(mode=0o700)
 
 
 def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:

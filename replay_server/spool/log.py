@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from replay_server.errors import Unavailable
-from replay_server.storage.local import fsync_dir
+from replay_server.storage.local import fsync_dir, make_private_dir
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ class Spool:
         return sorted(self.directory.glob(f"*{_SUFFIX}"), key=_segment_number)
 
     async def open(self) -> None:
-        await asyncio.to_thread(self.directory.mkdir, parents=True, exist_ok=True)
+        await asyncio.to_thread(make_private_dir, self.directory)
         existing = [_segment_number(p) for p in self.leftover_segments()]
         self._segment = max(existing, default=0) + 1
         self._length = 0

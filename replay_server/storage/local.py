@@ -1,4 +1,6 @@
-"""Blobs as files under one root directory; writes are atomic and fsync'd."""
+"""Blobs as files under one root directory; writes are atomic and fsync'd.
+Blob files are created 0600 and directories 0700, whatever the umask: replays
+are private to the service user (docs/deployment.md, "Data files")."""
 
 from __future__ import annotations
 
@@ -10,6 +12,9 @@ from pathlib import Path
 
 from replay_server.errors import InvalidMessage, NotFound, StorageError
 from replay_server.storage.base import check_key
+
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
 
 
 class LocalBlobStore:
@@ -53,8 +58,9 @@ class LocalBlobStore:
     def _put_sync(self, path: Path, data: bytes) -> None:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with tmp.open("wb") as fh:
+            make_private_dir(path.parent)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+            with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
@@ -86,10 +92,24 @@ class LocalBlobStore:
         return count
 
     def _check_sync(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.root)
         probe = self.root / ".healthcheck"
         probe.write_bytes(b"ok")
         probe.unlink()
+
+
+def make_private_dir(path: Path) -> None:
+    """`path` and its missing parents, each created 0700 (`mkdir(parents=True)`
+    gives parents the umask's mode); existing directories are left as they are."""
+    missing: list[Path] = []
+    while not path.is_dir():
+        missing.append(path)
+        if path.parent == path:
+            break
+        path = path.parent
+    for directory in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # made meanwhile by another writer
+            directory.mkdir(mode=PRIVATE_DIR_MODE)
 
 
 def fsync_dir(path: Path) -> None:
