@@ -40,7 +40,8 @@ class LocalBlobStore:
         except FileNotFoundError as e:
             raise NotFound(f"blob {key} not found") from e
         except OSError as e:
-            raise StorageError(f"cannot read blob {key}: {e}") from e
+            # The key, not the local path: this message may reach a client.
+            raise StorageError(f"cannot read blob {key}: {e.strerror or e}") from e
 
     async def delete_prefix(self, prefix: str) -> int:
         check_key(prefix, prefix=True)
@@ -70,7 +71,9 @@ class LocalBlobStore:
             # A partly written file (disk full) must not go on holding the space.
             with contextlib.suppress(OSError):
                 tmp.unlink(missing_ok=True)
-            raise StorageError(f"cannot write blob {path}: {e}") from e
+            # The key, not the local path: this message may reach a client.
+            key = path.relative_to(self.root).as_posix()
+            raise StorageError(f"cannot write blob {key}: {e.strerror or e}") from e
 
     def _delete_prefix_sync(self, prefix: str) -> int:
         base = self.path_for(prefix.rstrip("/")) if prefix.strip("/") else self.root
