@@ -150,8 +150,10 @@ async def _valid(db: AsyncSession, token: str) -> Invitation:
 
 
 async def view_invitation(db: AsyncSession, token: str) -> InvitationView:
-    """The invitation behind a link; NotFound when unknown, used, revoked or expired."""
+    """The invitation behind a link; NotFound when unknown, used, revoked,
+    expired or no longer backed by its inviter."""
     invitation = await _valid(db, token)
+    await _check_inviter(db, invitation, None)
     org_name = await db.scalar(
         select(Organisation.name).where(Organisation.id == invitation.org_id)
     )

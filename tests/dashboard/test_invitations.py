@@ -268,7 +268,8 @@ async def test_a_removed_admins_invitations_lapse(
     assert removed.status == 200
     invitee = anonymous(client)
     try:
-        page = await (await invitee.get(link)).text()
+        assert (await invitee.get(link)).status == 404
+        page = await (await invitee.get("/login")).text()
         create = await invitee.post(
             f"{link}/new-account",
             data={"password": "p" * 12, "confirm_password": "p" * 12,
