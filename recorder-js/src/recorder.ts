@@ -55,6 +55,11 @@ const ALL_INPUTS: MaskInputOptions & Record<string, boolean> = {
   file: true,
 };
 
+/** Text typed into rich-text editors, comment boxes and chat widgets is input too: text inside an
+ * editing host is masked whatever the settings (the server masks it as well). rrweb's text mask
+ * checks ancestors for mutations, so typed characters and added nodes are covered. */
+export const EDITABLE_SELECTOR = '[contenteditable]:not([contenteditable="false" i])';
+
 /** rrweb options for a site config; an invalid selector from the server fails towards more masking. */
 export function rrwebOptions(cfg: SiteConfig): RecordOptions {
   const blockOk = !cfg.blockSelector || validSelector(cfg.blockSelector);
@@ -69,7 +74,11 @@ export function rrwebOptions(cfg: SiteConfig): RecordOptions {
     blockClass: /^(rs-block|rr-block)$/,
     blockSelector: blockOk && cfg.blockSelector ? cfg.blockSelector : undefined,
     maskTextClass: /^(rs-mask|rr-mask)$/,
-    maskTextSelector: maskAll ? "*" : cfg.maskTextSelector || undefined,
+    maskTextSelector: maskAll
+      ? "*"
+      : cfg.maskTextSelector
+        ? `${EDITABLE_SELECTOR}, ${cfg.maskTextSelector}`
+        : EDITABLE_SELECTOR,
     ignoreClass: "rr-ignore",
     ignoreSelector: ".rs-ignore, .rr-ignore",
     sampling: { mousemove: cfg.mousemoveSampleMs, scroll: 150, input: "last" },
