@@ -75,9 +75,11 @@ async def security_headers_middleware(request: web.Request, handler: Handler) ->
         return response
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
+    # the player page's URL names a session: a replay must never send it anywhere
+    player = request.path.startswith("/sessions/")
+    headers.setdefault("Referrer-Policy", "no-referrer" if player else "same-origin")
     if not request.path.startswith("/ingest/") and request.path != "/recorder.js":
-        policy = PLAYER_CSP if request.path.startswith("/sessions/") else CSP
+        policy = PLAYER_CSP if player else CSP
         headers.setdefault("Content-Security-Policy", policy)
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")

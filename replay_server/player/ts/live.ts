@@ -9,6 +9,7 @@ import { parseMissing, type MissingChunk } from "./api";
 import { Controls } from "./controls";
 import { EventList } from "./eventlist";
 import { PageGuard, type Notice } from "./guard";
+import { NO_REFERRER, ReferrerScrubber } from "./referrer";
 import type { Layout } from "./layout";
 import { MarkerIndex } from "./markers";
 import { Fitter } from "./scale";
@@ -27,6 +28,7 @@ export class LiveView {
   private replayer: Replayer | null = null;
   private readonly backlog: eventWithTime[] = [];
   private readonly guard = new PageGuard();
+  private readonly scrubber = new ReferrerScrubber();
   private readonly markers = new MarkerIndex();
   private events: EventList | null = null;
   private readonly controls: Controls;
@@ -108,6 +110,7 @@ export class LiveView {
       UNSAFE_replayCanvas: false,
     });
     const replayer = this.replayer;
+    replayer.iframe.setAttribute("referrerpolicy", NO_REFERRER);
     const fitter = new Fitter(this.layout.stage, replayer.wrapper, (scale) =>
       this.layout.setViewport(fitter.size, Math.round(scale * 100)),
     );
@@ -128,6 +131,7 @@ export class LiveView {
 
   private push(events: eventWithTime[]): void {
     const { events: ok, notices } = this.guard.filter(events);
+    this.scrubber.scrub(ok);
     this.note(notices);
     for (const e of ok) this.replayer?.addEvent(e);
     const markers = this.markers.add(ok);

@@ -4,6 +4,7 @@
 import { EventType, type eventWithTime } from "@rrweb/types";
 import { Api, ApiError, type EventsPage, type SessionMeta } from "./api";
 import { PageGuard } from "./guard";
+import { ReferrerScrubber } from "./referrer";
 import { Layout } from "./layout";
 import { LiveView, type LiveEnd } from "./live";
 import { Loader, planWindows } from "./loader";
@@ -21,6 +22,7 @@ function expectedEnd(meta: SessionMeta): number {
 async function playRecording(api: Api, layout: Layout, meta: SessionMeta): Promise<void> {
   const loader = new Loader(api, meta.id, planWindows(meta.chunks.items));
   const guard = new PageGuard();
+  const scrubber = new ReferrerScrubber();
   let player: Player | null = null;
   let buffered: eventWithTime[] = [];
   let opened: Promise<void> | null = null;
@@ -28,6 +30,7 @@ async function playRecording(api: Api, layout: Layout, meta: SessionMeta): Promi
   const onWindow = (page: EventsPage, index: number, count: number): void => {
     const notices = guard.missing(page.missing);
     const accepted = guard.filter(page.events);
+    scrubber.scrub(accepted.events);
     notices.push(...accepted.notices);
     if (player) {
       player.append(accepted.events);

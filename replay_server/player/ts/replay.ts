@@ -15,6 +15,7 @@ import type { Notice } from "./guard";
 import type { Layout } from "./layout";
 import { MarkerIndex, type Marker } from "./markers";
 import { PageList, pageAt, pageMarks, type PageMark } from "./pages";
+import { NO_REFERRER } from "./referrer";
 import { Fitter } from "./scale";
 import { isTyping, message, requestFullscreen } from "./util";
 
@@ -74,6 +75,8 @@ export class Player {
       pauseAnimation: true,
       UNSAFE_replayCanvas: false,
     });
+    // belt and braces: the events are scrubbed (referrer.ts) and the page itself is no-referrer
+    this.replayer.iframe.setAttribute("referrerpolicy", NO_REFERRER);
     const metaData = this.replayer.getMetaData();
     this.startMs = metaData.startTime;
     this.loadedEnd = metaData.totalTime;
