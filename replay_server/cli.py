@@ -34,13 +34,18 @@ from replay_server.timeutil import now_ms
 from replay_server.web import runner
 
 T = TypeVar("T")
+PRIVATE_UMASK = 0o077  # data files 0600, directories 0700 (docs/deployment.md)
 GC_THRESHOLDS = (50_000, 50, 100)  # DESIGN.md section 9: p99 ack 248 ms -> 11 ms
 
 
 class _ReportingGroup(click.Group):
-    """Turns expected failures of any subcommand into `Error: <one line>`, exit 1."""
+    """Turns expected failures of any subcommand into `Error: <one line>`, exit 1.
+    Runs it with umask 077: whatever any command writes (database, blobs, spool,
+    exports) is private to the service user, as the modules that create data
+    files also ask themselves (restored after, for callers in the same process)."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        old_umask = os.umask(PRIVATE_UMASK)
         try:
             return super().invoke(ctx)
         except ReplayError as e:
@@ -48,14 +53,13 @@ class _ReportingGroup(click.Group):
         except (SQLAlchemyError, CommandError, OSError) as e:
             first_line = (str(e).strip().splitlines() or [type(e).__name__])[0]
             raise click.ClickException(first_line) from e
+        finally:
+            os.umask(old_umask)
 
 
 @click.group(cls=_ReportingGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """replay-server: self-hosted session replay."""
-    # Whatever any command writes (database, blobs, spool, exports) is private to
-    # the service user; the modules that create data files also ask for it themselves.
-    os.umask(0o077)
 
 
 def load_settings(host: str | None = None, port: int | None = None) -> Settings:

@@ -11,8 +11,11 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from click.testing import CliRunner
+
 from replay_server import keys
 from replay_server.app import create_app
+from replay_server.cli import main
 from replay_server.db.migrate import upgrade
 from replay_server.settings import Settings
 from tests.browser import Client
@@ -68,3 +71,12 @@ async def test_a_real_server_writes_only_private_files(tmp_path: Path) -> None:
     assert any(data_dir.glob("blobs/**/*.rsc"))
     assert while_serving == [". 0o755"]
     assert open_to_others(data_dir) == [". 0o755"]
+
+
+def test_every_command_runs_with_a_private_umask(tmp_path: Path) -> None:
+    data_dir = tmp_path / "new" / "data"
+    with umask(0o022):
+        result = CliRunner().invoke(main, ["db", "upgrade"], env={"REPLAY_DATA_DIR": str(data_dir)})
+        assert result.exit_code == 0, result.output
+        assert os.umask(0o022) == 0o022  # restored for the rest of this process
+    assert open_to_others(tmp_path) == []  # new/ and data/ 0700, replay.db 0600
