@@ -80,4 +80,3 @@ async def test_tokens_created_shown_once_listed_and_revoked(
     assert gone.status == 401
     long_name = await client.post("/account/tokens", data={"name": "x" * 201, "csrf_token": csrf})
     assert long_name.status == 400
-
