@@ -23,7 +23,7 @@ read huge posting lists; and the site is already fixed by the search.
   page_views heap: page_url_lookup_sql), then finds their page views through
   the b-tree indexes of page_views.
 
-Model-vs-schema comparisons (Alembic autogenerate, tests/test_migrations.py)
+Model-vs-schema comparisons (Alembic autogenerate, tests/db/test_migrate.py)
 skip these objects (is_search_object): no model can describe them.
 """
 

@@ -15,7 +15,7 @@ Built by replay_server/web/runner.py around aiohttp's own RequestHandler; the
 state lives in ingest/admission.py (app[keys.ADMISSION]). aiohttp has no hooks
 for any of this: the subclass reads a few of RequestHandler's attributes
 (`_request_count`, `_waiter`, `_upgraded`) and builds handlers as its Server
-would (aiohttp 3.14); tests/test_conn_guard.py pins the behaviour on a real
+would (aiohttp 3.14); tests/web/test_conn_guard.py pins the behaviour on a real
 process, so an aiohttp upgrade that changes them fails there."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Giving freed memory back to the system. glibc keeps the freed pieces of large
 frames (read in many small chunks) in its heap: 100 unfinished 4 MiB frames
 left ~33 MB of RSS behind after they were dropped. malloc_trim(0) releases
-free pages anywhere in the heap (measured in tests/test_conn_guard.py)."""
+free pages anywhere in the heap (measured in tests/web/test_conn_guard.py)."""
 
 from __future__ import annotations
 

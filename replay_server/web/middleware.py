@@ -35,6 +35,12 @@ PLAYER_CSP = (
 HSTS = "max-age=31536000"  # sent only over https (directly or via a trusted proxy)
 
 
+SERVER_FAILURE = {
+    500: "internal server error",
+    503: "the server cannot do this now; try again later",
+}
+
+
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
     return {"error": {"code": code, "message": message}}
 
@@ -51,6 +57,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except ReplayError as e:
+        if e.http_status >= 500:
+            # The server's own failure: its details (paths, driver and OS
+            # messages) are for the log, the client gets the code.
+            log.warning("%s %s failed: %s: %s", request.method, request.path, e.code, e.message)
+            return _error_response(request, e.http_status, e.code, SERVER_FAILURE[e.http_status])
         return _error_response(request, e.http_status, e.code, e.message)
     except web.HTTPException as e:
         if e.status < 400 or e.empty_body:
