@@ -1,7 +1,7 @@
 // The hello message: who is recording what (no PII beyond what the page itself shows).
 
 import type { Hello } from "./config";
-import { redactUrl, type UrlLists } from "./urls";
+import { redactEmails, redactUrl, type UrlLists } from "./urls";
 
 function timeZone(): string {
   try {
@@ -28,7 +28,7 @@ export function buildHello(site: string, sid: string, vid: string, page: number,
     page,
     url: redactUrl(location.href, lists),
     referrer: redactUrl(referrer(), lists),
-    title: document.title || "",
+    title: redactEmails(document.title || ""), // "Account of jane@example.org"
     viewport: [window.innerWidth || 0, window.innerHeight || 0],
     screen: [window.screen ? screen.width : 0, window.screen ? screen.height : 0],
     lang: navigator.language || "",

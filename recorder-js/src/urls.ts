@@ -16,6 +16,11 @@ const WORDS = "key code sid sig otp pin tel name user login nonce ticket cc cvv 
 const EMAIL = /[A-Za-z0-9._%+-]{1,64}(?:@|%40)[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}/g;
 const WORD = /[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])/g;
 
+/** E-mail addresses in any text (the page title in the hello) become REDACTED, as in URLs. */
+export function redactEmails(text: string): string {
+  return text.replace(EMAIL, REDACTED);
+}
+
 export interface UrlLists {
   urlParamsAllow: string[];
   urlParamsDeny: string[];

@@ -14,7 +14,7 @@ from replay_server.ingest.ratelimit import IngestRateLimits
 from replay_server.ingest.sites import SiteDirectory, SiteInfo
 from replay_server.ingest.state import SessionState
 from replay_server.privacy.masking import MaskPolicy, honours_dnt
-from replay_server.privacy.urls import UrlPolicy, redact_url
+from replay_server.privacy.urls import UrlPolicy, redact_emails, redact_url
 from replay_server.protocol import Bye, Hello, Limits, ack, parse_message, unpack_frame, welcome
 from replay_server.timeutil import now_ms
 
@@ -111,13 +111,15 @@ class RecorderConnection:
         self._rate_limits.hello(self._client_ip, _session_key(hello))
         site = await self._sites.by_key(hello.site)
         site.check_origin(self._origin)
-        # URLs are stored redacted whatever the recorder did (privacy/urls.py).
+        # URLs (and e-mail addresses in the title) are stored redacted whatever the
+        # recorder did (privacy/urls.py).
         s = site.site_settings
         self._urls = UrlPolicy.from_lists(s.url_params_allow, s.url_params_deny)
         hello = dataclasses.replace(
             hello,
             url=redact_url(hello.url, self._urls),
             referrer=redact_url(hello.referrer, self._urls),
+            title=redact_emails(hello.title),  # "Account of jane@example.org"
         )
         self.site, self.hello = site, hello
         config = site.recorder_config(hello.sid)

@@ -24,6 +24,10 @@ Masking goes by position, not by type: a list, number, bytes or map where a
 masked value belongs (an Input event's `text`, a `value` attribute, a text)
 becomes "" (bytes: "*" per byte); only None (an attribute removed) is kept.
 
+Page text that is not masked keeps its words but not its e-mail addresses (a
+`<title>` such as "Account of jane@example.org", "signed in as ..."): they
+become `REDACTED`, as in URLs.
+
 Pure: no I/O; the caller counts the rewrites in a metric.
 """
 
@@ -34,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from replay_server.accounts.site_settings import SiteSettings
+from replay_server.privacy.urls import redact_emails
 from replay_server.snapshot import EventType, IncrementalSource, NodeType
 
 PASSWORD = "password"
@@ -208,6 +213,15 @@ class _Masker:
             holder[key] = masked
             self.count += 1
 
+    def emails(self, holder: dict[str, Any], key: str) -> None:
+        """Page text is kept, but not e-mail addresses (a page's <title>, "signed in as")."""
+        current = holder.get(key)
+        if isinstance(current, str) and ("@" in current or "%40" in current):
+            redacted = redact_emails(current)
+            if redacted != current:
+                holder[key] = redacted
+                self.count += 1  # also tells the caller the events were rewritten
+
     def event(self, event: dict[str, Any]) -> None:
         data = event.get("data")
         if not isinstance(data, dict):
@@ -247,8 +261,11 @@ class _Masker:
                 if node_id in self.nodes.textarea_texts:
                     if self.policy.mask_inputs:
                         self.value(text, "value")
-                elif node_id not in self.nodes.style_nodes and self.masks_text(node_id):
-                    self.value(text, "value", text=True)
+                elif node_id not in self.nodes.style_nodes:
+                    if self.masks_text(node_id):
+                        self.value(text, "value", text=True)
+                    else:
+                        self.emails(text, "value")
 
     def adds_editable(self, parent_id: object) -> bool:
         """Whether nodes added under this parent are inside an editing host (or may be)."""
@@ -350,6 +367,8 @@ class _Masker:
                 self.nodes.style_nodes.add(node_id)
         elif self.policy.mask_text or editable:
             self.value(node, "textContent", text=True)
+        else:
+            self.emails(node, "textContent")
 
 
 def _id(holder: Mapping[str, Any]) -> int | None:
