@@ -2,11 +2,9 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import aiohttp
 import msgpack
 import pytest
 from aiohttp.test_utils import TestServer
@@ -254,39 +252,6 @@ async def test_invalid_batch_keeps_what_was_acked(ingest: IngestServer, recorder
     assert reply["code"] == "invalid_event"
     events = await ingest.events(recorder.sid)
     assert len(events) == len(page_events(t))
-
-
-async def test_http_fallback_json_and_dedup(ingest: IngestServer, recorder: Recorder) -> None:
-    t = now_ms()
-    body = {
-        "hello": {k: v for k, v in recorder.hello().items() if k != "t"},
-        "batches": [
-            {"seq": 0, "page": 0, "events": page_events(t, items=1)},
-            {"seq": 1, "page": 0, "events": [mouse_move(t + 50)]},
-        ],
-    }
-    async with aiohttp.ClientSession() as http:
-        for _ in range(2):  # the second post is a resend: acked, not stored again
-            async with http.post(
-                f"{ingest.http_url}/ingest/batch",
-                data=json.dumps(body),
-                headers={"Origin": ORIGIN, "Content-Type": "text/plain"},
-            ) as r:
-                assert r.status == 200
-                assert (await r.json())["acked"] == 1
-                assert r.headers["Access-Control-Allow-Origin"] == ORIGIN
-        async with http.post(
-            f"{ingest.http_url}/ingest/batch",
-            data=json.dumps(body),
-            headers={"Origin": "http://evil.test"},
-        ) as r:
-            assert r.status == 403
-            assert (await r.json())["error"]["code"] == "origin_not_allowed"
-        async with http.post(
-            f"{ingest.http_url}/ingest/batch", data=b"{not json", headers={"Origin": ORIGIN}
-        ) as r:
-            assert r.status == 400
-    assert len(await ingest.events(recorder.sid)) == 4
 
 
 async def test_shutdown_closes_recorders_with_1012_and_chunks_pending(
