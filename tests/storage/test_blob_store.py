@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from replay_server.errors import ConfigError, InvalidMessage, NotFound, StorageError
+from replay_server.errors import InvalidMessage, NotFound, StorageError
 from replay_server.storage import BlobStore, open_blob_store
 from replay_server.storage.local import LocalBlobStore
 from replay_server.storage.s3 import S3BlobStore
@@ -169,14 +169,3 @@ async def test_s3_check_fails_when_the_endpoint_is_down(aws_env: object) -> None
             await store.check()
     finally:
         await store.close()
-
-
-def test_storage_urls() -> None:
-    with pytest.raises(ConfigError):
-        open_blob_store("s3:///no-bucket")
-    with pytest.raises(ConfigError):
-        open_blob_store("ftp://host/x")
-    s3 = open_blob_store("s3://bucket/a/b/")
-    assert isinstance(s3, S3BlobStore)
-    assert (s3.bucket, s3.prefix) == ("bucket", "a/b/")
-    asyncio.run(s3.close())
