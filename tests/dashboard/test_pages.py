@@ -8,7 +8,7 @@ import pytest
 
 from replay_server.auth.login import LOGIN_COOKIE
 from tests.browser import Client, csrf_from, login
-from tests.conftest import AddSession, MakeTenant, Tenant
+from tests.conftest import AddSession, Tenant
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 
@@ -147,25 +147,6 @@ async def test_session_list_pages_with_next_url(
     assert parse_qs(urlsplit(next_url).query)["url"] == ["/p"]
     second = await client.get(next_url)
     assert f"/sessions/{ids[0]}" in await second.text()
-
-
-async def test_player_page_and_isolation(
-    client: Client, make_tenant: MakeTenant, add_session: AddSession
-) -> None:
-    alice, bob = await make_tenant("alice"), await make_tenant("bob")
-    sid = await add_session(alice.site_id, ["https://alice.example/"])
-    await login(client, alice.email, alice.password)
-    page = await client.get(f"/sessions/{sid}")
-    assert page.status == 200
-    assert f'data-session-id="{sid}"' in await page.text()
-
-    client.session.cookie_jar.clear()
-    await login(client, bob.email, bob.password)
-    for path in (f"/sessions/{sid}", f"/sites/{alice.site_id}/sessions", "/sessions/missing"):
-        response = await client.get(path, headers=HTML)
-        assert response.status == 404, path
-        assert response.content_type == "text/html"
-        assert "not found" in await response.text()
 
 
 async def test_logout_then_logged_out(client: Client, tenant: Tenant) -> None:
