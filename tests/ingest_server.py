@@ -45,7 +45,8 @@ class IngestServer:
         return f"http://{self.server.host}:{self.server.port}"
 
     async def events(self, sid: str) -> list[dict[str, Any]]:
-        return await self.app[keys.INGESTOR].read_events(session_id=sid, site_id=self.site_id)
+        read = await self.app[keys.READER].read_session(session_id=sid, site_id=self.site_id)
+        return read.events
 
 
 @dataclass

@@ -141,7 +141,9 @@ async def test_acked_batches_survive_an_unclean_stop(
     assert list((data_dir / "spool").glob("*.spool"))
 
     second = await start_ingest_server(data_dir, aiohttp_server, database_url=database_url)
-    events = await second.app[keys.INGESTOR].read_events(session_id=rec.sid, site_id=first.site_id)
+    events = (
+        await second.app[keys.READER].read_session(session_id=rec.sid, site_id=first.site_id)
+    ).events
     assert [e["timestamp"] for e in events if e["type"] == 3 and e["data"]["source"] == 1] == [
         t + seq * 1000 for seq in range(1, 5)
     ]

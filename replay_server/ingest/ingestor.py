@@ -9,10 +9,9 @@ import contextlib
 import logging
 import time
 from pathlib import Path
-from typing import Any
 
 from replay_server.chunks.build import ChunkBuilder
-from replay_server.chunks.reader import SessionEvents, SessionReader
+from replay_server.chunks.reader import SessionReader
 from replay_server.chunks.writer import ChunkWriter, StoredCut
 from replay_server.db.engine import SessionFactory
 from replay_server.enrich.visitmeta import VisitOrigin
@@ -397,35 +396,3 @@ class Ingestor:
         self.preparer.forget(sid)
         if self.frames is not None:
             self.frames.forget(sid)
-
-    # -- reading --------------------------------------------------------------
-
-    async def read_events(
-        self,
-        *,
-        session_id: str,
-        site_id: int,
-        page: int | None = None,
-        from_ms: int | None = None,
-        to_ms: int | None = None,
-    ) -> list[dict[str, Any]]:
-        """A session's events, all pages in order (unreadable chunks left out)."""
-        read = await self.read_session(
-            session_id=session_id, site_id=site_id, page=page, from_ms=from_ms, to_ms=to_ms
-        )
-        return read.events
-
-    async def read_session(
-        self,
-        *,
-        session_id: str,
-        site_id: int,
-        page: int | None = None,
-        from_ms: int | None = None,
-        to_ms: int | None = None,
-    ) -> SessionEvents:
-        """A session's events, all pages in order: stored chunks, then the spool.
-        A chunk whose blob is missing or cannot be decoded is skipped and reported."""
-        return await self.reader.read_session(
-            session_id=session_id, site_id=site_id, page=page, from_ms=from_ms, to_ms=to_ms
-        )

@@ -122,7 +122,9 @@ async def test_a_record_that_cannot_be_chunked_is_quarantined_not_retried(
     assert (await recorder.recv())["seq"] == 2
     await ingestor.cut(state)
     assert not state.pending and ingestor._pending_total == 0
-    read = await ingestor.read_session(session_id=recorder.sid, site_id=ingest.site_id)
+    read = await ingest.app[keys.READER].read_session(
+        session_id=recorder.sid, site_id=ingest.site_id
+    )
     assert [e["data"]["positions"][0]["x"] for e in read.events] == [0, 2]
     assert [m.reason.split(":")[0] for m in read.missing] == ["quarantined"]
     metrics = ingest.app[keys.METRICS]
