@@ -52,9 +52,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("invitations", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_invitations_org_id"), ["org_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_invitations_inviter_id"), ["inviter_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_invitations_inviter_id"), ["inviter_id"], unique=False)
 
 
 def downgrade() -> None:
