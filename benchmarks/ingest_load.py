@@ -274,12 +274,28 @@ def start_bare() -> tuple[subprocess.Popen[bytes], int]:
     return proc, port
 
 
-def start_replay(data_dir: Path) -> tuple[ServerProcess, str]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the server process and its children (chunk and
+    frame workers), which live as long as the server."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in [pid, *children(pid)]:
+        try:
+            stat = Path(f"/proc/{p}/stat").read_text()
+        except FileNotFoundError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def start_replay(data_dir: Path, **extra_env: str) -> tuple[ServerProcess, str]:
     server = start_server(
         data_dir,
         REPLAY_RATE_PER_IP="0",
         REPLAY_RATE_PER_SITE="0",
         REPLAY_LOG_LEVEL="warning",
+        **extra_env,
     )
     try:
         server.cli(
@@ -334,6 +350,23 @@ def run_client(url: str, site_key: str, pid: int, args: argparse.Namespace) -> d
     return result
 
 
+def run_replay(args: argparse.Namespace, extra_env: dict[str, str]) -> dict[str, Any]:
+    """The load against a fresh `replay-server serve` (extra_env: REPLAY_*
+    settings), with the server's CPU seconds over the client's run."""
+    with tempfile.TemporaryDirectory() as tmp:
+        server, key = start_replay(Path(tmp) / "data", **extra_env)
+        try:
+            pid = server.process.pid
+            cpu_before, began = cpu_seconds(pid), time.monotonic()
+            result = run_client(server.url.replace("http", "ws") + "/ingest/ws", key, pid, args)
+            result["server_cpu_s"] = cpu_seconds(pid) - cpu_before
+            result["cpu_window_s"] = time.monotonic() - began
+        finally:
+            stop_server(server)
+            report_server_log(server.log())
+    return result
+
+
 def report_server_log(log: str) -> None:
     """How many warnings and errors the server logged, and the first one in full."""
     lines = log.splitlines()
@@ -355,6 +388,11 @@ def show(name: str, r: dict[str, Any]) -> None:
     print(f"{'':>8}  p99 per 5 s window from the first start (ms): {r['p99_ms_by_5s']}")
     if r["error_kinds"]:
         print(f"{'':>8}  errors: {r['error_kinds']}")
+    if "server_cpu_s" in r:
+        print(
+            f"{'':>8}  server CPU (server and workers): {r['server_cpu_s']:.1f} s over "
+            f"{r['cpu_window_s']:.0f} s ({r['server_cpu_s'] / r['cpu_window_s']:.2f} cores)"
+        )
 
 
 def main() -> None:
@@ -391,15 +429,7 @@ def main() -> None:
             proc.wait(timeout=30)
         show("bare", results["bare"])
     if args.only in (None, "replay"):
-        with tempfile.TemporaryDirectory() as tmp:
-            server, key = start_replay(Path(tmp) / "data")
-            try:
-                results["replay"] = run_client(
-                    server.url.replace("http", "ws") + "/ingest/ws", key, server.process.pid, args
-                )
-            finally:
-                stop_server(server)
-                report_server_log(server.log())
+        results["replay"] = run_replay(args, {})
         show("replay", results["replay"])
     if len(results) == 2:
         ratio = results["replay"]["batches_per_s"] / results["bare"]["batches_per_s"]
