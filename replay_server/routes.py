@@ -8,6 +8,7 @@ from aiohttp import web
 
 from replay_server.api import live, privacy, v1
 from replay_server.dashboard import account, invitations, orgs, pages, profile, sites
+from replay_server.dashboard import insights as insight_pages
 from replay_server.player import STATIC_DIR
 from replay_server.player import views as player
 from replay_server.web.health import healthz, metrics_endpoint
@@ -41,6 +42,9 @@ def http_surface() -> list[web.AbstractRouteDef]:
         web.post("/login", pages.login_submit),
         web.post("/logout", pages.logout, name="logout"),
         web.get("/", pages.sites_page, name="sites"),
+        web.get("/sites/{site_id}", insight_pages.site_home, name="site"),
+        web.get("/sites/{site_id}/overview", insight_pages.overview_page, name="overview"),
+        web.get("/sites/{site_id}/heatmap", insight_pages.heatmap_page, name="heatmap"),
         web.get("/sites/{site_id}/sessions", pages.sessions_page, name="sessions"),
         web.get("/sessions/{session_id}", player.player_page, name="player"),
         web.get("/sites/{site_id}/settings", sites.settings_page, name="site_settings"),

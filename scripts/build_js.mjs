@@ -32,6 +32,15 @@ await build({
   outfile: "replay_server/player/static/player.js",
 });
 
+// The insights pages (issue 16): each entry's imported stylesheets come out beside it (NAME.css).
+for (const name of ["overview", "heatmap"]) {
+  await build({
+    ...common,
+    entryPoints: [`replay_server/player/ts/insights/${name}.ts`],
+    outfile: `replay_server/player/static/${name}.js`,
+  });
+}
+
 await copyFile(
   "node_modules/@rrweb/replay/dist/style.css",
   "replay_server/player/static/rrweb-replay.css",

@@ -1,0 +1,2 @@
+// Stylesheets imported by an entry point are bundled by esbuild next to its script.
+declare module "*.css";
