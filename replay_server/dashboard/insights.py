@@ -6,6 +6,7 @@ drawn by the bundled scripts (player/ts/insights/)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -31,13 +32,17 @@ MAX_PATH_LENGTH = 2000
 
 
 def date_range(query: Mapping[str, str], today: date) -> tuple[str, str]:
-    """`from` and `to` as given, else the last DEFAULT_DAYS days (UTC) ending
-    today: the page names its range explicitly, so the charts, the API call
-    and every link to the session list agree on the same days."""
+    """`from` and `to` as given, else DEFAULT_DAYS days (UTC) ending at `to`
+    (a date) or today: the page names its range explicitly, so the charts,
+    the API call and every link to the session list agree on the same days."""
     start = query.get("from", "").strip()
     end = query.get("to", "").strip()
+    last = today
+    if len(end) == 10:
+        with contextlib.suppress(ValueError):  # not a date: the session search's parser says so
+            last = date.fromisoformat(end)
     return (
-        start or (today - timedelta(days=DEFAULT_DAYS - 1)).isoformat(),
+        start or (last - timedelta(days=DEFAULT_DAYS - 1)).isoformat(),
         end or today.isoformat(),
     )
 
@@ -102,8 +107,12 @@ async def heatmap_page(request: web.Request) -> web.Response:
     principal = require_principal(request)
     site_id = id_in_path(request, "site_id")
     choices = heatmap_choices(request.query)
-    filters = range_filters({**request.query, "device": ""}, today_utc())
-    filters.pop("device")  # the heatmap's device is its device class (choices)
+    # The heatmaps are kept per device class (choices) and day only: no
+    # browser, OS or country to filter by.
+    checked = range_filters(
+        {"from": request.query.get("from", ""), "to": request.query.get("to", "")}, today_utc()
+    )
+    filters = {"from": checked["from"], "to": checked["to"]}
     async with request.app[keys.DB]() as db:
         site = await scope.get_site(db, principal, site_id)
     base = {k: v for k, v in {**filters, **choices}.items() if v}

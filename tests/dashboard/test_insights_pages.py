@@ -83,7 +83,12 @@ async def test_heatmap_page_draws_under_the_player_policy(client: Client, tenant
     await login(client, tenant.email, tenant.password)
     response = await client.get(
         f"/sites/{tenant.site_id}/heatmap",
-        params={"url": "/pricing?plan=<b>", "kind": "scroll", "device": "mobile", "os": "iOS"},
+        params={
+            "url": "/pricing?plan=<b>",
+            "kind": "scroll",
+            "device": "mobile",
+            "to": "2026-03-01",
+        },
     )
     text = await response.text()
     assert response.status == 200
@@ -91,20 +96,24 @@ async def test_heatmap_page_draws_under_the_player_policy(client: Client, tenant
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert "<b>" not in text and "/pricing?plan=&lt;b&gt;" in text
     data = data_attrs(text, "heatmap")
-    assert (data["url"], data["kind"], data["device"], data["os"]) == (
+    assert (data["url"], data["kind"], data["device"], data["to"]) == (
         "/pricing?plan=<b>",
         "scroll",
         "mobile",
-        "iOS",
+        "2026-03-01",
     )
+    assert data["from"] == "2026-01-31"  # 30 days ending at `to`
+    assert "os" not in data  # heatmaps are kept per device class and day only
     assert '<script src="/static/player/heatmap.js" defer></script>' in text
     # The switches keep the page and the range and change one thing each.
-    switches = [urlsplit(h) for h in hrefs(text) if h.startswith(f"/sites/{tenant.site_id}/heatmap")]
+    switches = [
+        urlsplit(h) for h in hrefs(text) if h.startswith(f"/sites/{tenant.site_id}/heatmap")
+    ]
     queries = [parse_qs(s.query) for s in switches]
     kinds = {q["kind"][0] for q in queries if q.get("device") == ["mobile"]}
     devices = {q["device"][0] for q in queries if q.get("kind") == ["scroll"]}
     assert kinds == {"click", "scroll"} and devices == {"desktop", "tablet", "mobile"}
-    assert all(q["url"] == ["/pricing?plan=<b>"] and q["os"] == ["iOS"] for q in queries)
+    assert all(q["url"] == ["/pricing?plan=<b>"] and q["to"] == ["2026-03-01"] for q in queries)
     assert all("from" in q and "to" in q for q in queries)
     # Back to the overview with the same range.
     assert any(h.startswith(f"/sites/{tenant.site_id}/overview?from=") for h in hrefs(text))
