@@ -274,3 +274,19 @@ def delete_visitor(site_id: int, visitor_id: uuid.UUID) -> None:
     settings = load_settings()
     migrate(settings)
     click.echo(asyncio.run(run_delete_visitor(settings, site_id, str(visitor_id))))
+
+
+@main.group()
+def insights() -> None:
+    """The insight reports' rollups (overview statistics, heatmaps)."""
+
+
+@insights.command("rebuild")
+@click.option("--site", "site_id", type=int, default=None, help="Only this site.")
+def insights_rebuild(site_id: int | None) -> None:
+    """Count the rollups again from the stored chunks (run it with the servers stopped)."""
+    from replay_server.insights.commands import run_rebuild
+
+    settings = load_settings()
+    migrate(settings)
+    click.echo(asyncio.run(run_rebuild(settings, site_id)))

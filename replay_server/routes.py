@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from replay_server.api import live, privacy, v1
+from replay_server.api import insights, live, privacy, v1
 from replay_server.dashboard import account, invitations, orgs, pages, profile, sites
 from replay_server.dashboard import insights as insight_pages
 from replay_server.player import STATIC_DIR
@@ -31,6 +31,8 @@ def http_surface() -> list[web.AbstractRouteDef]:
         # JSON API v1 (bearer token or the login cookie).
         web.get("/api/v1/sites", v1.list_sites),
         web.get("/api/v1/sites/{site_id}/sessions", v1.list_sessions),
+        web.get("/api/v1/sites/{site_id}/stats", insights.stats),
+        web.get("/api/v1/sites/{site_id}/heatmap", insights.heatmap),
         web.get("/api/v1/sessions/{session_id}", v1.get_session),
         web.get("/api/v1/sessions/{session_id}/events", v1.get_events),
         web.get("/api/v1/sessions/{session_id}/live", live.live_view),

@@ -112,6 +112,12 @@ class Settings:
         "event loop. 0: build in a thread of the server process instead, for a "
         "one-core machine; acks then wait longer while chunks are built.",
     )
+    insights: bool = setting(
+        True,
+        "Count what visitors do into the insight reports (overview statistics, heatmaps, "
+        "frustration) as chunks are stored. Off: no rollups are kept; replays and the "
+        "session search are unaffected; `replay-server insights rebuild` counts later.",
+    )
     ingest_workers: int = setting(
         1,
         "Processes that decode, validate and mask recorded batches beside the server's "

@@ -2,7 +2,7 @@
 // of the buffer into seq-numbered batches of at most ~1 MB.
 
 import { record } from "@rrweb/record";
-import { EventType } from "@rrweb/types";
+import { EventType, IncrementalSource } from "@rrweb/types";
 import type { RecEvent, SiteConfig } from "./config";
 import { captureErrors, type ErrorPayload } from "./errors";
 import { debug, later, listen, safe } from "./log";
@@ -123,6 +123,10 @@ export class Recorder {
   private cancelDomWait: (() => void) | null = null;
   private stopErrors: (() => void) | null = null;
   private pendingErrors: ErrorPayload[] = [];
+  // The page height last reported (custom event "page-size"): the server needs it
+  // for scroll depth as a percent of the page, which rrweb does not record.
+  private pageHeight = 0;
+  private pageSizeSoon = 0;
 
   constructor(
     readonly page: number,
@@ -237,6 +241,24 @@ export class Recorder {
     this.hooks.onEvent(e);
     // the first frame should reach the server fast: flush right after a full snapshot
     if (e.type === EventType.FullSnapshot && !this.soon) this.soon = later("flush", 0, () => this.flush());
+    if (e.type === EventType.FullSnapshot) this.pageHeight = 0;
+    const scrolled = e.type === EventType.IncrementalSnapshot && e.data.source === IncrementalSource.Scroll;
+    if ((scrolled || e.type === EventType.FullSnapshot) && !this.pageSizeSoon) {
+      this.pageSizeSoon = later("page size", 0, () => this.reportPageSize());
+    }
+  }
+
+  private reportPageSize(): void {
+    this.pageSizeSoon = 0;
+    const root = document.documentElement;
+    const height = Math.max(root ? root.scrollHeight : 0, document.body ? document.body.scrollHeight : 0);
+    if (!this.stopRrweb || height <= 0 || height === this.pageHeight) return;
+    this.pageHeight = height;
+    try {
+      record.addCustomEvent("page-size", { height });
+    } catch (err) {
+      debug("addCustomEvent", err);
+    }
   }
 
   private reportError(p: ErrorPayload): void {

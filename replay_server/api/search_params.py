@@ -34,11 +34,13 @@ FILTER_NAMES = (
     "has_rage_clicks",
     "has_dead_clicks",
     "live",
+    "clicked",
     "sort",
 )
 DEVICES = ("desktop", "mobile", "tablet", "bot")
 MAX_URL_LENGTH = 2000
 MAX_TEXT_LENGTH = 200
+MAX_SELECTOR_LENGTH = 400  # enrich/nodetree.py's longest selector
 MAX_DURATION_SECONDS = 10 * 365 * 86400
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
@@ -84,6 +86,7 @@ def parse_session_query(query: Mapping[str, str]) -> SessionQuery:
         has_rage_clicks=_flag(v, "has_rage_clicks"),
         has_dead_clicks=_flag(v, "has_dead_clicks"),
         live=_flag(v, "live"),
+        clicked=_text(v, "clicked", MAX_SELECTOR_LENGTH),
         sort=sort,
         limit=_limit(query),
         cursor=_cursor(query),

@@ -56,19 +56,22 @@ class BuildResult:
         return cls(cut.chunks, cut.insights, cut.carry)
 
 
-def build_cut(payloads: list[bytes], carry: InsightCarry) -> BuiltCut:
-    """The chunks and behaviour counts of spooled batches (given in seq order)."""
+def build_cut(payloads: list[bytes], carry: InsightCarry, facts: bool = True) -> BuiltCut:
+    """The chunks and behaviour counts of spooled batches (given in seq order),
+    with the page views' facts for the insight rollups when `facts` is on."""
     batches = [decode_spool_payload(p) for p in payloads]
-    insights = analyse_batches(batches, carry)
+    insights = analyse_batches(batches, carry, facts)
     return BuiltCut(build_chunks(batches), insights, carry)
 
 
 class ChunkBuilder:
     """A pool of `workers` processes (started on first use); 0 builds in a
-    thread of this process instead (small deployments, one core)."""
+    thread of this process instead (small deployments, one core). `facts`:
+    extract the insight facts too (REPLAY_INSIGHTS)."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, facts: bool = True) -> None:
         self._workers = workers
+        self._facts = facts
         self._pool: ProcessPoolExecutor | None = None
 
     async def build(self, batches: list[RawEntry], carry: InsightCarry) -> BuiltCut:
@@ -77,13 +80,15 @@ class ChunkBuilder:
         if self._workers <= 0:
             # A copy of the carry, as a worker process would get.
             try:
-                return await asyncio.to_thread(build_cut, payloads, copy.deepcopy(carry))
+                return await asyncio.to_thread(
+                    build_cut, payloads, copy.deepcopy(carry), self._facts
+                )
             except Exception as e:
                 raise BuildFailed(f"{type(e).__name__}: {e}") from e
         pool = self._pool_now()
         try:
             return await asyncio.get_running_loop().run_in_executor(
-                pool, build_cut, payloads, carry
+                pool, build_cut, payloads, carry, self._facts
             )
         except BrokenProcessPool as e:
             # A worker died (killed, out of memory): the next build starts a new pool.

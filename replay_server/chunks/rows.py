@@ -1,6 +1,7 @@
 """Recording stored chunks for a group of sessions in one transaction (the
-Catalog's group commit): the chunk rows, the page views' end times and the
-sessions' running totals, a few statements for the whole group.
+Catalog's group commit): the chunk rows, the page views' end times, the
+sessions' running totals and the insight rollups (rollups/counting.py), a few
+statements for the whole group.
 
 Several nodes may store chunks of one session: the session rows are locked in
 id order (PostgreSQL; SQLite has one writer anyway), chunk indexes are
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from replay_server.chunks.cut import BuiltChunk
 from replay_server.db.models import CHUNKS, PAGE_VIEWS, SESSIONS
 from replay_server.enrich.behaviour import ChunkInsights
+from replay_server.rollups.counting import GroupCounter, SessionFacts
 
 # (page, first_seq, last_seq) of a stored chunk: it holds every batch of that
 # page whose seq lies in the range (chunks.cut.build_chunks makes runs so).
@@ -72,6 +74,7 @@ async def record_chunk_groups(
     rows: list[dict[str, Any]] = []
     view_ends: dict[tuple[str, int], int] = {}
     results: list[bool | Exception] = []
+    facts: list[SessionFacts] = []
     for r in records:
         totals = sessions.get(r.sid)
         if totals is None:
@@ -86,7 +89,10 @@ async def record_chunk_groups(
             ranges[r.sid].append((c.page, c.first_seq, c.last_seq))
             key = (r.sid, c.page)
             view_ends[key] = max(view_ends.get(key, 0), c.last_ts)
+        before = totals["duration_ms"]
         _add_totals(totals, r)
+        if r.insights is not None and r.insights.pages:
+            facts.append(SessionFacts(r.sid, r.insights, before, totals["duration_ms"]))
         results.append(True)
     if rows:
         await db.execute(insert(CHUNKS), rows)
@@ -95,6 +101,10 @@ async def record_chunk_groups(
             update(SESSIONS).where(SESSIONS.c.id == bindparam("b_id")),
             [totals for _, totals in sorted(sessions.items()) if totals.pop("touched", False)],
         )
+    if facts:
+        counter = GroupCounter(db)
+        await counter.count(facts)
+        await counter.write((await db.connection()).dialect.name)
     return results
 
 

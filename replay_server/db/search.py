@@ -22,6 +22,7 @@ import binascii
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import (
     ColumnElement,
@@ -36,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from replay_server.db.models import PageView, RecordedSession
+from replay_server.db.models import ElementClick, PageView, RecordedSession
 from replay_server.db.search_ddl import SITE_ROWID_SHIFT, url_rest_sql
 from replay_server.db.search_pg import UrlMatcher
 from replay_server.errors import InvalidMessage
@@ -110,6 +111,7 @@ class SessionQuery:
     has_rage_clicks: bool | None = None
     has_dead_clicks: bool | None = None
     live: bool | None = None
+    clicked: str = ""  # an element's selector (insight rollups): sessions that clicked it
     sort: str = "newest"
     limit: int = DEFAULT_SESSION_LIMIT
     cursor: SessionCursor | None = None
@@ -141,6 +143,8 @@ async def search_sessions(
     """One keyset page of the site's sessions matching `query`, in its sort order."""
     key = SORTS[query.sort]
     where = [RecordedSession.site_id == site_id, *_session_filters(query, now_ms)]
+    if query.clicked:
+        where.append(_clicked(site_id, query))
     if query.cursor is not None:
         where.append(tuple_(key, RecordedSession.id) < (query.cursor.key, query.cursor.id))
     order = (key.desc(), RecordedSession.id.desc())
@@ -296,6 +300,22 @@ def _page_matches(dialect: str, url: str, match: str) -> ColumnElement[bool]:
     if dialect == "postgresql":  # a LIKE prefix can use the text_pattern_ops index
         return column.like(f"{_escape_like(url)}%", escape=_LIKE_ESCAPE)
     return (column >= url) & (column < url + _MAX_CHAR)  # BINARY collation: a b-tree range
+
+
+def _clicked(site_id: int, q: SessionQuery) -> ColumnElement[bool]:
+    """Sessions that clicked the element `q.clicked`, on a page whose path
+    matches `q.url` when one is given (element_clicks knows paths only)."""
+    clicks = ElementClick
+    conditions = [clicks.site_id == site_id, clicks.selector == q.clicked]
+    if q.url:
+        path = urlsplit(q.url).path or "/" if "://" in q.url else q.url
+        if q.url_match == "exact":
+            conditions.append(clicks.path == path)
+        elif q.url_match == "prefix":
+            conditions.append(clicks.path.like(f"{_escape_like(path)}%", escape=_LIKE_ESCAPE))
+        else:
+            conditions.append(clicks.path.ilike(f"%{_escape_like(path)}%", escape=_LIKE_ESCAPE))
+    return RecordedSession.id.in_(select(clicks.session_id).where(*conditions))
 
 
 def _rest_column(dialect: str) -> ColumnElement[str]:

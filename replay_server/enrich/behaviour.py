@@ -4,7 +4,10 @@ clicks, inputs, rage clicks, dead clicks, errors and active time.
 Pure functions over rrweb events. The little state that a metric needs across
 chunk boundaries (recent clicks, clicks still waiting for a reaction, the last
 interaction) lives in an `InsightCarry` the caller keeps per session, so a rage
-click whose clicks fall into two chunks is still found.
+click whose clicks fall into two chunks is still found. With `facts` on, the
+analysis also gives each page view's facts for the insight rollups
+(pagefacts.py): clicks with their element, dead and error clicks by element,
+scroll depth, page height, viewport and time span.
 
 Definitions:
 - click: IncrementalSnapshot, source MouseInteraction, type Click.
@@ -17,6 +20,8 @@ Definitions:
   passed, so a click at the very end of a recording is never called dead.
 - error: a Custom event with tag "error" (the recorder's uncaught errors and
   unhandled rejections).
+- error click: the latest click before an error, if within 1 s of it (each
+  click at most once).
 - active time: the sum of gaps between consecutive interactions (mouse,
   scroll, input, touch, drag) that are at most 5 s apart; longer gaps are idle.
 """
@@ -28,6 +33,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from replay_server.enrich import pagefacts
+from replay_server.enrich.pagefacts import PageFacts, PageState
 from replay_server.snapshot import EventType
 from replay_server.spool.records import SpoolEntry
 
@@ -35,6 +42,7 @@ RAGE_CLICKS = 3
 RAGE_WINDOW_MS = 1000
 RAGE_RADIUS_PX = 30.0
 DEAD_CLICK_MS = 1000
+ERROR_CLICK_MS = 1000
 IDLE_GAP_MS = 5000
 
 # rrweb IncrementalSource and MouseInteractions values (@rrweb/types 2.1.6)
@@ -50,6 +58,8 @@ CLICK = 2
 FOCUS = 5
 # Plain ints for the per-event loop (an enum member read costs ~10x a constant).
 NAVIGATION_TYPES = frozenset({int(EventType.META), int(EventType.FULL_SNAPSHOT)})
+META = int(EventType.META)
+FULL_SNAPSHOT = int(EventType.FULL_SNAPSHOT)
 CUSTOM = int(EventType.CUSTOM)
 INCREMENTAL = int(EventType.INCREMENTAL_SNAPSHOT)
 INTERACTION_SOURCES = frozenset(
@@ -64,14 +74,20 @@ INTERACTION_SOURCES = frozenset(
 )
 
 
+# A click still waiting to be called dead, or that an error may follow: (ts, page, selector).
+PendingClick = tuple[float, int, str]
+
+
 @dataclass
 class InsightCarry:
     """What one chunk's analysis leaves for the next one of the same session."""
 
     recent_clicks: list[tuple[float, float, float]] = field(default_factory=list)
     in_rage_burst: bool = False
-    waiting_clicks: list[float] = field(default_factory=list)
+    waiting_clicks: list[PendingClick] = field(default_factory=list)
     last_interaction_ms: float | None = None
+    last_click: PendingClick | None = None  # an error within 1 s makes it an error click
+    page: PageState = field(default_factory=PageState)
 
 
 @dataclass
@@ -84,6 +100,7 @@ class ChunkInsights:
     dead_clicks: int = 0
     errors: int = 0
     active_ms: int = 0
+    pages: dict[int, PageFacts] = field(default_factory=dict)  # with `facts` on
 
     def add(self, other: ChunkInsights) -> None:
         self.clicks += other.clicks
@@ -92,54 +109,89 @@ class ChunkInsights:
         self.dead_clicks += other.dead_clicks
         self.errors += other.errors
         self.active_ms += other.active_ms
+        for page, facts in other.pages.items():
+            if page in self.pages:
+                self.pages[page].merge(facts)
+            else:
+                self.pages[page] = facts
 
 
-def analyse_batches(batches: Iterable[SpoolEntry], carry: InsightCarry) -> ChunkInsights:
+def analyse_batches(
+    batches: Iterable[SpoolEntry], carry: InsightCarry, facts: bool = True
+) -> ChunkInsights:
     """The counts of one cut's batches (CPU work: run it in a thread)."""
     by_page: dict[int, list[dict[str, Any]]] = {}
     for batch in batches:
         by_page.setdefault(batch.page, []).extend(batch.events)
-    return analyse_pages(carry, by_page.items())
+    return analyse_pages(carry, by_page.items(), facts)
 
 
 def analyse_pages(
-    carry: InsightCarry, pages: Iterable[tuple[int, list[dict[str, Any]]]]
+    carry: InsightCarry, pages: Iterable[tuple[int, list[dict[str, Any]]]], facts: bool = True
 ) -> ChunkInsights:
     """Analyse the events of a cut, page by page in page order (a later page
     means the visitor navigated); events are sorted by timestamp here."""
     total = ChunkInsights()
-    for _, events in sorted(pages, key=lambda pe: pe[0]):
+    for page, events in sorted(pages, key=lambda pe: pe[0]):
         ordered = sorted(events, key=_timestamp)
-        total.add(analyse_events(carry, ordered))
+        total.add(analyse_events(carry, ordered, page if facts else None))
     return total
 
 
-def analyse_events(carry: InsightCarry, events: list[dict[str, Any]]) -> ChunkInsights:
-    """Analyse events in timestamp order, updating `carry`."""
+def analyse_events(
+    carry: InsightCarry, events: list[dict[str, Any]], page: int | None = None
+) -> ChunkInsights:
+    """Analyse events in timestamp order, updating `carry`. With a `page`, the
+    result holds that page view's facts too."""
     out = ChunkInsights()
+    state = carry.page
+    if page is not None:
+        pagefacts.on_page(state, page)
     for event in events:
         ts = _timestamp(event)
-        out.dead_clicks += _expire_waiting(carry, ts)
+        _expire_waiting(carry, out, ts)
         kind = event.get("type")
         data = event.get("data")
         if not isinstance(data, dict):
             continue
+        facts = pagefacts.facts_of(out.pages, page, ts) if page is not None else None
         if kind == INCREMENTAL:
-            _incremental(carry, out, ts, data)
+            _incremental(carry, out, ts, data, facts)
         elif kind in NAVIGATION_TYPES:
             carry.waiting_clicks.clear()  # navigation (or a re-snapshot) reacted
+            if facts is not None:
+                if kind == META:
+                    pagefacts.on_meta(state, facts, data)
+                elif kind == FULL_SNAPSHOT:
+                    pagefacts.on_full_snapshot(state, facts, data)
         elif kind == CUSTOM:
             if data.get("tag") == "error":
                 out.errors += 1
+                _error_click(carry, out, ts)
+            elif facts is not None:
+                pagefacts.on_custom(facts, data)
     return out
 
 
-def _incremental(carry: InsightCarry, out: ChunkInsights, ts: float, data: dict[str, Any]) -> None:
+def _incremental(
+    carry: InsightCarry,
+    out: ChunkInsights,
+    ts: float,
+    data: dict[str, Any],
+    facts: PageFacts | None,
+) -> None:
     source = data.get("source")
     if source in INTERACTION_SOURCES:
         _interaction(carry, out, ts)
     if source in (SOURCE_MUTATION, SOURCE_INPUT, SOURCE_MEDIA):
         carry.waiting_clicks.clear()
+    if facts is not None:
+        if source == SOURCE_MUTATION:
+            carry.page.tree.apply_mutation(data)
+        elif source == SOURCE_SCROLL:
+            pagefacts.on_scroll(carry.page, facts, data)
+        elif source == pagefacts.SOURCE_VIEWPORT_RESIZE:
+            pagefacts.on_viewport(carry.page, facts, data)
     if source == SOURCE_INPUT:
         out.inputs += 1
     if source != SOURCE_MOUSE_INTERACTION:
@@ -149,9 +201,27 @@ def _incremental(carry: InsightCarry, out: ChunkInsights, ts: float, data: dict[
         carry.waiting_clicks.clear()
     elif interaction == CLICK:
         out.clicks += 1
-        carry.waiting_clicks.append(ts)
-        if _rage_click(carry, ts, _coordinate(data.get("x")), _coordinate(data.get("y"))):
+        rage = _rage_click(carry, ts, _coordinate(data.get("x")), _coordinate(data.get("y")))
+        if rage:
             out.rage_clicks += 1
+        selector = ""
+        if facts is not None:
+            click = pagefacts.click_fact(carry.page, data, rage)
+            facts.clicks.append(click)
+            selector = click.selector
+        pending = (ts, carry.page.page, selector)
+        carry.waiting_clicks.append(pending)
+        carry.last_click = pending
+
+
+def _error_click(carry: InsightCarry, out: ChunkInsights, ts: float) -> None:
+    click = carry.last_click
+    if click is None or not 0 <= ts - click[0] <= ERROR_CLICK_MS:
+        return
+    carry.last_click = None  # one error click per click
+    _, page, selector = click
+    if page >= 0:
+        pagefacts.facts_of(out.pages, page, 0).errors.append(selector)
 
 
 def _interaction(carry: InsightCarry, out: ChunkInsights, ts: float) -> None:
@@ -177,14 +247,20 @@ def _rage_click(carry: InsightCarry, ts: float, x: float, y: float) -> bool:
     return True
 
 
-def _expire_waiting(carry: InsightCarry, ts: float) -> int:
+def _expire_waiting(carry: InsightCarry, out: ChunkInsights, ts: float) -> None:
     """Clicks whose second has passed with no reaction are dead."""
     if not carry.waiting_clicks:
-        return 0
-    alive = [c for c in carry.waiting_clicks if ts - c <= DEAD_CLICK_MS]
-    dead = len(carry.waiting_clicks) - len(alive)
+        return
+    alive: list[PendingClick] = []
+    for click in carry.waiting_clicks:
+        if ts - click[0] <= DEAD_CLICK_MS:
+            alive.append(click)
+            continue
+        out.dead_clicks += 1
+        _, page, selector = click
+        if page >= 0:
+            pagefacts.facts_of(out.pages, page, 0).dead.append(selector)
     carry.waiting_clicks = alive
-    return dead
 
 
 def _coordinate(value: Any) -> float:

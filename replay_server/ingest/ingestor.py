@@ -79,7 +79,7 @@ class Ingestor:
         self.metrics = metrics
         self.blobs = blobs
         self.catalog = Catalog(db)
-        self.builder = ChunkBuilder(settings.chunk_workers)
+        self.builder = ChunkBuilder(settings.chunk_workers, facts=settings.insights)
         self.writer = ChunkWriter(self.catalog.chunks, blobs, self.builder)
         self.ack_after_storage = settings.ack_mode == "storage"
         if settings.ack_mode not in ("spool", "storage"):

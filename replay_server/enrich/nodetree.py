@@ -1,0 +1,175 @@
+"""A page's node tree as the recording builds it (the FullSnapshot, then
+mutations), kept just well enough to name the element a click hit with a
+stable CSS selector.
+
+The selector is a path from <html> down: `tag`, `#id` when the element has a
+usable id (the path starts there), up to two classes, and `:nth-child(k)`
+when siblings would match the same step. Classes are those the element had
+when it appeared: a class toggled by the click itself ("active") would
+otherwise make the selector miss the element in the recorded snapshot.
+The dashboard finds the element in the drawn page with querySelector, so a
+responsive layout that moves it still gets its clicks.
+
+Only what a selector needs is kept (parent, children order, tag, id,
+classes), for at most MAX_NODES nodes: a page past that gets "" (unknown
+element) for what it adds later, and its clicks fall back to page coordinates.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_NODES = 60_000
+MAX_CLASSES = 2
+MAX_SELECTOR_LENGTH = 400
+# rrweb NodeType values (@rrweb/types 2.1.6)
+DOCUMENT = 0
+ELEMENT = 2
+# Identifiers a selector can hold without escaping; generated ids (React's
+# ":r1:", runs of digits) change between page loads and are left out.
+_IDENT = re.compile(r"^-?[_a-zA-Z][_a-zA-Z0-9-]{0,63}$")
+_GENERATED = re.compile(r"\d{3,}")
+_TAG = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
+
+
+@dataclass
+class NodeTree:
+    """The tree of one page view. Element data is (tag, id, classes)."""
+
+    root: int = -1
+    parent: dict[int, int] = field(default_factory=dict)
+    children: dict[int, list[int]] = field(default_factory=dict)
+    elements: dict[int, tuple[str, str, tuple[str, ...]]] = field(default_factory=dict)
+
+    @classmethod
+    def from_snapshot(cls, node: Any) -> NodeTree:
+        tree = cls()
+        if isinstance(node, dict) and isinstance(node.get("id"), int):
+            tree.root = node["id"]
+            tree._add(node, -1, None)
+        return tree
+
+    def apply_mutation(self, data: dict[str, Any]) -> None:
+        removes = data.get("removes")
+        if isinstance(removes, list):
+            for remove in removes:
+                if isinstance(remove, dict) and isinstance(remove.get("id"), int):
+                    self._remove(remove["id"])
+        adds = data.get("adds")
+        if isinstance(adds, list):
+            for add in adds:
+                if not isinstance(add, dict):
+                    continue
+                parent, node = add.get("parentId"), add.get("node")
+                if isinstance(parent, int) and parent in self.parent and isinstance(node, dict):
+                    before = add.get("nextId")
+                    self._add(node, parent, before if isinstance(before, int) else None)
+
+    def selector(self, node_id: int) -> str:
+        """The element's selector; "" when it is not an element of this page's
+        document (unknown, in an iframe or shadow root) or the path is too long."""
+        steps: list[str] = []
+        current = node_id
+        while current != self.root:
+            element = self.elements.get(current)
+            parent = self.parent.get(current)
+            if element is None or parent is None:
+                return ""
+            tag, ident, classes = element
+            if ident:
+                steps.append(f"{tag}#{ident}")
+                break
+            step = tag + "".join(f".{c}" for c in classes)
+            if self._ambiguous(current, parent, element):
+                step += f":nth-child({self._position(current, parent)})"
+            steps.append(step)
+            current = parent
+        if not steps:
+            return ""
+        selector = " > ".join(reversed(steps))
+        return selector if len(selector) <= MAX_SELECTOR_LENGTH else ""
+
+    def _ambiguous(self, node: int, parent: int, element: tuple[str, str, tuple[str, ...]]) -> bool:
+        tag, _, classes = element
+        for sibling in self.children.get(parent, ()):
+            other = self.elements.get(sibling)
+            if sibling != node and other is not None and other[0] == tag:
+                if set(classes) <= set(other[2]):
+                    return True
+        return False
+
+    def _position(self, node: int, parent: int) -> int:
+        """1-based among the parent's element children, as :nth-child counts."""
+        position = 0
+        for sibling in self.children.get(parent, ()):
+            if sibling in self.elements:
+                position += 1
+            if sibling == node:
+                break
+        return position
+
+    def _add(self, node: dict[str, Any], parent: int, before: int | None) -> None:
+        # Iterative: a page may nest deeper than the interpreter's recursion limit.
+        stack: list[tuple[dict[str, Any], int, int | None]] = [(node, parent, before)]
+        while stack:
+            current, parent_id, before_id = stack.pop()
+            node_id = current.get("id")
+            if not isinstance(node_id, int) or len(self.parent) >= MAX_NODES:
+                continue
+            if node_id in self.parent:
+                self._remove(node_id)  # re-added (moved): rrweb sends remove+add, but be safe
+            self.parent[node_id] = parent_id
+            if parent_id != -1:
+                siblings = self.children.setdefault(parent_id, [])
+                if before_id is not None and before_id in siblings:
+                    siblings.insert(siblings.index(before_id), node_id)
+                else:
+                    siblings.append(node_id)
+            kind = current.get("type")
+            if kind == ELEMENT:
+                self.elements[node_id] = _element(current)
+            elif kind == DOCUMENT and parent_id != -1:
+                continue  # an iframe's document: not part of this page's selectors
+            child_nodes = current.get("childNodes")
+            if isinstance(child_nodes, list):
+                stack.extend(
+                    (c, node_id, None) for c in reversed(child_nodes) if isinstance(c, dict)
+                )
+
+    def _remove(self, node_id: int) -> None:
+        parent = self.parent.get(node_id)
+        if parent is None:
+            return
+        siblings = self.children.get(parent)
+        if siblings is not None and node_id in siblings:
+            siblings.remove(node_id)
+        stack = [node_id]
+        while stack:
+            current = stack.pop()
+            self.parent.pop(current, None)
+            self.elements.pop(current, None)
+            stack.extend(self.children.pop(current, ()))
+
+
+def _element(node: dict[str, Any]) -> tuple[str, str, tuple[str, ...]]:
+    tag = node.get("tagName")
+    tag = tag.lower() if isinstance(tag, str) else ""
+    if not _TAG.match(tag):
+        tag = "*"
+    attributes = node.get("attributes")
+    if not isinstance(attributes, dict):
+        return tag, "", ()
+    ident = attributes.get("id")
+    ident = ident if isinstance(ident, str) and usable(ident) else ""
+    raw = attributes.get("class")
+    classes: tuple[str, ...] = ()
+    if isinstance(raw, str):
+        classes = tuple(c for c in raw.split() if usable(c))[:MAX_CLASSES]
+    return tag, ident, classes
+
+
+def usable(name: str) -> bool:
+    """An id or class that needs no escaping and does not look generated."""
+    return bool(_IDENT.match(name)) and not _GENERATED.search(name)

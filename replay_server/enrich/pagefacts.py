@@ -1,0 +1,150 @@
+"""What the insight rollups need of each page view, taken from its events as
+chunks are cut: every click (the element it hit, named by a selector, and
+where on the page), clicks found dead or followed by an error later, the
+deepest scroll, the page height, the viewport and the time span.
+
+Positions are page coordinates: rrweb records a click's clientX/clientY, so
+the document's scroll offset at that moment is added. The document scroll
+comes from the FullSnapshot's initialOffset and the scroll events of the
+document node; the viewport from Meta and ViewportResize events; the page
+height from the recorder's custom event "page-size" ({"height": px}), sent on
+each snapshot and when the page grows. Without a page height (an older
+recorder) the page view has no scroll depth and stays out of the scroll map.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from replay_server.enrich.nodetree import NodeTree
+
+PAGE_SIZE_TAG = "page-size"
+MAX_PAGE_PX = 1_000_000  # larger sizes or offsets are bogus: ignored / clamped
+SOURCE_VIEWPORT_RESIZE = 4
+
+
+@dataclass(frozen=True)
+class ClickFact:
+    selector: str
+    x: int  # page coordinates, px
+    y: int
+    rage: bool  # this click made a new burst of rage clicks
+
+
+@dataclass
+class PageFacts:
+    """One page view's facts from one cut (added to what earlier cuts gave)."""
+
+    first_ts: int = 0
+    last_ts: int = 0
+    clicks: list[ClickFact] = field(default_factory=list)
+    dead: list[str] = field(default_factory=list)  # selectors of clicks found dead
+    errors: list[str] = field(default_factory=list)  # ... followed by an error
+    max_bottom: int = 0  # deepest scroll: scroll offset + viewport height, px
+    page_height: int = 0
+    viewport: tuple[int, int] | None = None
+
+    def merge(self, other: PageFacts) -> None:
+        if other.first_ts and (not self.first_ts or other.first_ts < self.first_ts):
+            self.first_ts = other.first_ts
+        self.last_ts = max(self.last_ts, other.last_ts)
+        self.clicks.extend(other.clicks)
+        self.dead.extend(other.dead)
+        self.errors.extend(other.errors)
+        self.max_bottom = max(self.max_bottom, other.max_bottom)
+        self.page_height = max(self.page_height, other.page_height)
+        self.viewport = other.viewport or self.viewport
+
+
+@dataclass
+class PageState:
+    """The current page's tree, scroll and viewport, carried from cut to cut."""
+
+    page: int = -1
+    tree: NodeTree = field(default_factory=NodeTree)
+    scroll: tuple[int, int] = (0, 0)
+    viewport: tuple[int, int] | None = None
+
+    def document_id(self) -> int:
+        return self.tree.root if self.tree.root >= 0 else 1  # rrweb's document is node 1
+
+    def bottom(self) -> int:
+        return self.scroll[1] + self.viewport[1] if self.viewport else 0
+
+
+def facts_of(pages: dict[int, PageFacts], page: int, ts: float) -> PageFacts:
+    facts = pages.get(page)
+    if facts is None:
+        facts = pages[page] = PageFacts()
+    stamp = int(ts)
+    if stamp > 0:
+        if not facts.first_ts or stamp < facts.first_ts:
+            facts.first_ts = stamp
+        facts.last_ts = max(facts.last_ts, stamp)
+    return facts
+
+
+def on_page(state: PageState, page: int) -> None:
+    """Events of another page view: start afresh (its snapshot rebuilds the tree)."""
+    if state.page != page:
+        state.page = page
+        state.tree = NodeTree()
+        state.scroll = (0, 0)
+        state.viewport = None
+
+
+def on_meta(state: PageState, facts: PageFacts, data: dict[str, Any]) -> None:
+    size = _size(data.get("width"), data.get("height"))
+    if size is not None:
+        state.viewport = size
+        facts.viewport = size
+        facts.max_bottom = max(facts.max_bottom, state.bottom())
+
+
+def on_viewport(state: PageState, facts: PageFacts, data: dict[str, Any]) -> None:
+    on_meta(state, facts, data)
+
+
+def on_full_snapshot(state: PageState, facts: PageFacts, data: dict[str, Any]) -> None:
+    state.tree = NodeTree.from_snapshot(data.get("node"))
+    offset = data.get("initialOffset")
+    if isinstance(offset, dict):
+        state.scroll = (_px(offset.get("left")), _px(offset.get("top")))
+    facts.max_bottom = max(facts.max_bottom, state.bottom())
+
+
+def on_scroll(state: PageState, facts: PageFacts, data: dict[str, Any]) -> None:
+    if data.get("id") != state.document_id():
+        return  # an element scrolled inside the page, not the page
+    state.scroll = (_px(data.get("x")), _px(data.get("y")))
+    facts.max_bottom = max(facts.max_bottom, state.bottom())
+
+
+def on_custom(facts: PageFacts, data: dict[str, Any]) -> None:
+    if data.get("tag") != PAGE_SIZE_TAG:
+        return
+    payload = data.get("payload")
+    if isinstance(payload, dict):
+        height = payload.get("height")
+        if isinstance(height, int | float) and 0 < height <= MAX_PAGE_PX:
+            facts.page_height = max(facts.page_height, int(height))
+
+
+def click_fact(state: PageState, data: dict[str, Any], rage: bool) -> ClickFact:
+    node = data.get("id")
+    selector = state.tree.selector(node) if isinstance(node, int) else ""
+    x = _px(data.get("x")) + state.scroll[0]
+    y = _px(data.get("y")) + state.scroll[1]
+    return ClickFact(selector, min(x, MAX_PAGE_PX), min(y, MAX_PAGE_PX), rage)
+
+
+def _px(value: Any) -> int:
+    if isinstance(value, int | float) and value == value:  # not NaN
+        return max(0, min(int(value), MAX_PAGE_PX))
+    return 0
+
+
+def _size(width: Any, height: Any) -> tuple[int, int] | None:
+    w, h = _px(width), _px(height)
+    return (w, h) if w > 0 and h > 0 else None

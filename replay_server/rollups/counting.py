@@ -1,0 +1,293 @@
+"""Counting a group's page-view facts into the rollups, inside the transaction
+that records their chunks (chunks/rows.py), so each fact counts exactly once.
+
+A page view is counted the first time facts of it arrive: a view of its path
+that day, a session and a visitor of the path when the first of theirs that
+day, the session's entry, exit and bounce. Later cuts add only what changed:
+time on page, a deeper scroll (the view moves to a deeper bucket), clicks.
+Entry and exit move when an earlier or later page view of the session is
+counted, a bounce goes away with the second one, so the totals depend only on
+what was recorded, not on how it was cut: `insights rebuild` gets the same.
+
+Distinct visitors are decided against the stored rows (sessions and page
+views already counted that day, by the visitor id the sessions table holds),
+plus those counted earlier in the same group; the rollups hold only counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, bindparam, exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from replay_server.db.models import PAGE_VIEWS, SESSIONS
+from replay_server.enrich.behaviour import ChunkInsights
+from replay_server.enrich.pagefacts import PageFacts
+from replay_server.rollups.deltas import Deltas, PageKey
+
+DAY_MS = 86_400_000
+VIEW_COLUMNS = (
+    "session_id", "page", "path", "started_ms", "counted", "event_first_ms", "event_last_ms",
+    "time_ms", "scroll_px", "page_height", "scroll_pct", "viewport_w", "viewport_h",
+)  # fmt: skip
+SESSION_COLUMNS = (
+    "id", "site_id", "visitor_id", "started_ms", "device", "browser", "os", "country",
+    "referrer_domain", "counted_pages",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    """One record's facts: the cut's page facts and the session's duration
+    before and after its chunks were recorded."""
+
+    sid: str
+    insights: ChunkInsights
+    duration_before: int
+    duration_after: int
+
+
+@dataclass
+class _Session:
+    row: dict[str, Any]
+    views: dict[int, dict[str, Any]]
+    counted_before: int
+    dirty: set[int] = field(default_factory=set)
+
+
+class GroupCounter:
+    """Counts the facts of one group commit; `write` applies it."""
+
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+        self.deltas = Deltas()
+        self.sessions: dict[str, _Session] = {}
+        self._visitor_days: set[tuple[Any, ...]] = set()
+        self._visitor_pages: set[tuple[Any, ...]] = set()
+
+    async def count(self, records: list[SessionFacts]) -> None:
+        wanted = sorted({r.sid for r in records if r.insights.pages})
+        await self._load(wanted)
+        for record in records:
+            session = self.sessions.get(record.sid)
+            if session is None or not record.insights.pages:
+                continue
+            was_counted = session.row["counted_pages"] > 0
+            for page in sorted(record.insights.pages):
+                view = session.views.get(page)
+                if view is not None:
+                    await self._page(session, view, record.insights.pages[page])
+            if session.row["counted_pages"] > 0:
+                before = record.duration_before if was_counted else 0
+                if record.duration_after != before:
+                    self.deltas.day(
+                        _day_key(session.row), duration_ms=record.duration_after - before
+                    )
+
+    async def write(self, dialect: str) -> None:
+        await self.deltas.write(self.db, dialect)
+        views = [
+            {"b_sid": sid, "b_page": page, **{c: s.views[page][c] for c in _CHANGING}}
+            for sid, s in sorted(self.sessions.items())
+            for page in sorted(s.dirty)
+        ]
+        if views:
+            await self.db.execute(
+                update(PAGE_VIEWS).where(
+                    PAGE_VIEWS.c.session_id == bindparam("b_sid"),
+                    PAGE_VIEWS.c.page == bindparam("b_page"),
+                ),
+                views,
+            )
+        counts = [
+            {"b_id": sid, "counted_pages": s.row["counted_pages"]}
+            for sid, s in sorted(self.sessions.items())
+            if s.row["counted_pages"] != s.counted_before
+        ]
+        if counts:
+            await self.db.execute(
+                update(SESSIONS).where(SESSIONS.c.id == bindparam("b_id")), counts
+            )
+
+    async def _load(self, sids: list[str]) -> None:
+        if not sids:
+            return
+        rows = await self.db.execute(
+            select(*(SESSIONS.c[c] for c in SESSION_COLUMNS)).where(SESSIONS.c.id.in_(sids))
+        )
+        for row in rows:
+            values = dict(row._mapping)
+            self.sessions[row.id] = _Session(values, {}, values["counted_pages"])
+        views = await self.db.execute(
+            select(*(PAGE_VIEWS.c[c] for c in VIEW_COLUMNS)).where(
+                PAGE_VIEWS.c.session_id.in_(sids)
+            )
+        )
+        for view in views:
+            session = self.sessions.get(view.session_id)
+            if session is not None:
+                session.views[view.page] = dict(view._mapping)
+
+    async def _page(self, session: _Session, view: dict[str, Any], facts: PageFacts) -> None:
+        row = session.row
+        site, device, path = row["site_id"], row["device"], view["path"]
+        day = view["started_ms"] // DAY_MS
+        key: PageKey = (site, day, path, device)
+        if not view["counted"]:
+            await self._count_view(session, view, key)
+        session.dirty.add(view["page"])
+        d = self.deltas
+        # Time on page: the span of its events so far.
+        if facts.first_ts:
+            first = min(view["event_first_ms"] or facts.first_ts, facts.first_ts)
+            last = max(view["event_last_ms"] or 0, facts.last_ts)
+            view["event_first_ms"], view["event_last_ms"] = first, last
+            span = max(0, last - first)
+            if span != view["time_ms"]:
+                d.page(key, time_ms=span - view["time_ms"])
+                view["time_ms"] = span
+        if facts.viewport is not None:
+            if view["viewport_h"] is None:
+                d.page(key, fold_sum=facts.viewport[1], fold_views=1)
+            view["viewport_w"], view["viewport_h"] = facts.viewport
+        # Scroll depth: the view moves to the bucket of its deepest scroll.
+        view["scroll_px"] = max(view["scroll_px"], facts.max_bottom)
+        view["page_height"] = max(view["page_height"], facts.page_height)
+        depth = scroll_percent(view["scroll_px"], view["page_height"])
+        if depth != view["scroll_pct"]:
+            if view["scroll_pct"] >= 0:
+                d.scroll((site, path, device, day, view["scroll_pct"]), -1)
+            d.scroll((site, path, device, day, depth), 1)
+            view["scroll_pct"] = depth
+        for click in facts.clicks:
+            rage = int(click.rage)
+            d.page(key, clicks=1, rage_clicks=rage)
+            d.element(
+                (site, path, device, day, click.selector),
+                clicks=1, rage_clicks=rage, x_sum=click.x, y_sum=click.y,
+            )  # fmt: skip
+            d.point(site, path, device, day, click.x, click.y)
+            d.click(row["id"], view["page"], click.selector, site, path)
+        for selector in facts.dead:
+            d.page(key, dead_clicks=1)
+            d.element((site, path, device, day, selector), dead_clicks=1)
+        for selector in facts.errors:
+            d.page(key, error_clicks=1)
+            d.element((site, path, device, day, selector), error_clicks=1)
+
+    async def _count_view(self, session: _Session, view: dict[str, Any], key: PageKey) -> None:
+        row = session.row
+        d = self.deltas
+        day_key = _day_key(row)
+        counted = [v for v in session.views.values() if v["counted"]]
+        if not counted:
+            d.day(day_key, sessions=1, bounces=1)
+            if await self._first_visit_of_day(row):
+                d.day(day_key, visitors=1)
+        elif len(counted) == 1:
+            entry = counted[0]
+            d.day(day_key, bounces=-1)
+            d.page(_page_key(row, entry), bounces=-1)
+        d.day(day_key, page_views=1)
+        d.page(key, views=1)
+        same_day_path = [v for v in counted if v["path"] == view["path"] and _day(v) == key[1]]
+        if not same_day_path:
+            d.page(key, sessions=1)
+        if await self._first_view_of_day(row, key):
+            d.page(key, visitors=1)
+        if not counted:
+            d.page(key, entries=1, exits=1, bounces=1)
+        else:
+            first = min(counted, key=lambda v: v["page"])
+            last = max(counted, key=lambda v: v["page"])
+            if view["page"] < first["page"]:
+                d.page(_page_key(row, first), entries=-1)
+                d.page(key, entries=1)
+            if view["page"] > last["page"]:
+                d.page(_page_key(row, last), exits=-1)
+                d.page(key, exits=1)
+        view["counted"] = True
+        row["counted_pages"] += 1
+
+    async def _first_visit_of_day(self, row: dict[str, Any]) -> bool:
+        """No other session of the visitor with the same key counted that day."""
+        marker = (*_day_key(row), row["visitor_id"])
+        if marker in self._visitor_days:
+            return False
+        self._visitor_days.add(marker)
+        day = row["started_ms"] // DAY_MS
+        s = SESSIONS.c
+        query = select(
+            exists().where(
+                s.site_id == row["site_id"],
+                s.visitor_id == row["visitor_id"],
+                s.counted_pages > 0,
+                s.started_ms >= day * DAY_MS,
+                s.started_ms < (day + 1) * DAY_MS,
+                s.id != row["id"],
+                s.device == row["device"],
+                s.browser == row["browser"],
+                s.os == row["os"],
+                s.country == row["country"],
+                s.referrer_domain == row["referrer_domain"],
+            )
+        )
+        return not await self.db.scalar(query)
+
+    async def _first_view_of_day(self, row: dict[str, Any], key: PageKey) -> bool:
+        """No page view of the path by the visitor (same device) counted that day."""
+        marker = (*key, row["visitor_id"])
+        if marker in self._visitor_pages:
+            return False
+        self._visitor_pages.add(marker)
+        site, day, path, device = key
+        s, v = SESSIONS.c, PAGE_VIEWS.c
+        query = select(
+            exists()
+            .select_from(PAGE_VIEWS.join(SESSIONS, and_(s.id == v.session_id)))
+            .where(
+                s.site_id == site,
+                s.visitor_id == row["visitor_id"],
+                s.device == device,
+                v.path == path,
+                v.counted.is_(True),
+                v.started_ms >= day * DAY_MS,
+                v.started_ms < (day + 1) * DAY_MS,
+            )
+        )
+        return not await self.db.scalar(query)
+
+
+_CHANGING = (
+    "counted", "event_first_ms", "event_last_ms", "time_ms", "scroll_px", "page_height",
+    "scroll_pct", "viewport_w", "viewport_h",
+)  # fmt: skip
+
+
+def scroll_percent(bottom_px: int, height_px: int) -> int:
+    """Deepest scroll as a percent of the page height; -1 when unknown."""
+    if height_px <= 0 or bottom_px <= 0:
+        return -1
+    return min(100, bottom_px * 100 // height_px)
+
+
+def _day(view: dict[str, Any]) -> int:
+    return int(view["started_ms"]) // DAY_MS
+
+
+def _day_key(row: dict[str, Any]) -> tuple[int, int, str, str, str, str, str]:
+    return (
+        row["site_id"],
+        row["started_ms"] // DAY_MS,
+        row["device"],
+        row["browser"],
+        row["os"],
+        row["country"],
+        row["referrer_domain"],
+    )
+
+
+def _page_key(row: dict[str, Any], view: dict[str, Any]) -> PageKey:
+    return (row["site_id"], _day(view), view["path"], row["device"])
