@@ -289,6 +289,18 @@ def cpu_seconds(pid: int) -> float:
     return total / ticks
 
 
+def wait_idle(pid: int, limit_s: float = 60.0, busy: float = 0.05) -> None:
+    """Until the server has used under `busy` of a core for 3 seconds running."""
+    deadline = time.monotonic() + limit_s
+    quiet = 0
+    last = cpu_seconds(pid)
+    while quiet < 3 and time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = cpu_seconds(pid)
+        quiet = quiet + 1 if now - last < busy else 0
+        last = now
+
+
 def start_replay(data_dir: Path, **extra_env: str) -> tuple[ServerProcess, str]:
     server = start_server(
         data_dir,
@@ -359,6 +371,7 @@ def run_replay(args: argparse.Namespace, extra_env: dict[str, str]) -> dict[str,
             pid = server.process.pid
             cpu_before, began = cpu_seconds(pid), time.monotonic()
             result = run_client(server.url.replace("http", "ws") + "/ingest/ws", key, pid, args)
+            wait_idle(pid)  # the last chunks are cut up to CHUNK_MAX_AGE_SECONDS later
             result["server_cpu_s"] = cpu_seconds(pid) - cpu_before
             result["cpu_window_s"] = time.monotonic() - began
         finally:
