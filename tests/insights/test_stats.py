@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,14 +34,6 @@ pytestmark = pytest.mark.parametrize(
 )
 ORIGIN = "https://shop.example"
 ROLLUPS = (InsightDay, InsightPage, InsightElement, InsightPoint, InsightScroll)
-
-
-@pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
-    # The test client is the trusted proxy: X-Forwarded-For gives each visit its country.
-    return Settings(
-        data_dir=tmp_path / "data", database_url=database_url, trusted_proxies="127.0.0.1"
-    )
 
 
 def visits() -> list[Visit]:
