@@ -44,8 +44,8 @@ export function barList(title: string, rows: ReadonlyArray<BarRow>, opts: { unit
   ]);
 }
 
-/** A small count that links to its sessions, shown only when non-zero. */
-export function badgeCount(n: number, label: string, href: string, className: string): Node | null {
+/** A small count ("3 rage") that links to its sessions, shown only when non-zero. */
+export function badgeCount(n: number, short: string, label: string, href: string, className: string): Node | null {
   if (!(n > 0)) return null;
-  return el("a", { className: `count-badge ${className}`, text: formatCount(n), attrs: { href, title: `${formatCount(n)} ${label}` } });
+  return el("a", { className: `count-badge ${className}`, text: `${formatCount(n)} ${short}`, attrs: { href, title: `${formatCount(n)} ${label}` } });
 }

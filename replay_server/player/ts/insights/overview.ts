@@ -40,9 +40,9 @@ function totals(ctx: Ctx, s: Stats): HTMLElement {
 
 function frustrationBadges(ctx: Ctx, path: string, f: { rage_clicks: number; dead_clicks: number; error_clicks: number }): Array<Node | null> {
   return [
-    badgeCount(f.rage_clicks, "rage clicks", pageSessionsUrl(ctx.siteId, ctx.filters, path, { has_rage_clicks: "true" }), "is-rage"),
-    badgeCount(f.dead_clicks, "dead clicks", pageSessionsUrl(ctx.siteId, ctx.filters, path, { has_dead_clicks: "true" }), "is-dead"),
-    badgeCount(f.error_clicks, "clicks followed by an error", pageSessionsUrl(ctx.siteId, ctx.filters, path, { has_errors: "true" }), "is-error"),
+    badgeCount(f.rage_clicks, "rage", "rage clicks", pageSessionsUrl(ctx.siteId, ctx.filters, path, { has_rage_clicks: "true" }), "is-rage"),
+    badgeCount(f.dead_clicks, "dead", "dead clicks", pageSessionsUrl(ctx.siteId, ctx.filters, path, { has_dead_clicks: "true" }), "is-dead"),
+    badgeCount(f.error_clicks, "error", "clicks followed by an error", pageSessionsUrl(ctx.siteId, ctx.filters, path, { has_errors: "true" }), "is-error"),
   ];
 }
 
@@ -70,7 +70,7 @@ function numberCell(n: number, href: string | null, className = "num"): HTMLElem
 /** The top pages as a table: every figure of a page, each linking to its sessions. */
 function pagesTable(ctx: Ctx, pages: ReadonlyArray<PageStat>): HTMLElement {
   const max = pages.reduce((m, p) => Math.max(m, p.views), 0);
-  const head = el("tr", {}, ["Page", "Views", "Visitors", "Entries", "Exits", "Avg. time", "Frustration", ""].map((h, i) =>
+  const head = el("tr", {}, ["Page", "Views", "Visitors", "Entries", "Exits", "Avg. time", "Frustration", "Heatmap"].map((h, i) =>
     el("th", { className: i > 0 && i < 6 ? "num" : "", text: h, attrs: { scope: "col" } }),
   ));
   const body = el("tbody");
@@ -125,9 +125,9 @@ function elementRows(ctx: Ctx, elements: ReadonlyArray<FrustratedElement>): HTML
         el("a", { className: "element-selector mono", text: e.selector || "(unknown element)", attrs: { href, title: `Sessions that clicked ${e.selector} on ${e.path}` } }),
         el("a", { className: "element-path muted mono", text: e.path, attrs: { href: heatmapPageUrl(ctx.siteId, ctx.filters, e.path), title: `Heatmap of ${e.path}` } }),
         el("span", { className: "element-counts" }, [
-          badgeCount(e.rage_clicks, "rage clicks", href, "is-rage"),
-          badgeCount(e.dead_clicks, "dead clicks", href, "is-dead"),
-          badgeCount(e.error_clicks, "clicks followed by an error", href, "is-error"),
+          badgeCount(e.rage_clicks, "rage", "rage clicks", href, "is-rage"),
+          badgeCount(e.dead_clicks, "dead", "dead clicks", href, "is-dead"),
+          badgeCount(e.error_clicks, "error", "clicks followed by an error", href, "is-error"),
         ]),
       ]),
     );
