@@ -27,10 +27,14 @@ MAX_SELECTOR_LENGTH = 400
 # rrweb NodeType values (@rrweb/types 2.1.6)
 DOCUMENT = 0
 ELEMENT = 2
-# Identifiers a selector can hold without escaping; generated ids (React's
-# ":r1:", runs of digits) change between page loads and are left out.
+# Identifiers a selector can hold without escaping. Generated names change
+# between builds or page loads and are left out: React's ":r1:" (not an
+# identifier), runs of digits ("row-12345"), hash-like parts mixing letters
+# and digits ("css-1x2y3z9", "Button_primary__3xYz1"), CSS-in-JS prefixes.
 _IDENT = re.compile(r"^-?[_a-zA-Z][_a-zA-Z0-9-]{0,63}$")
-_GENERATED = re.compile(r"\d{3,}")
+_GENERATED = re.compile(
+    r"\d{3,}|(?:^|[-_])(?=[a-zA-Z]*\d)(?=\d*[a-zA-Z])[a-zA-Z0-9]{5,}(?:$|[-_])|^(?:css|sc|jsx)-"
+)
 _TAG = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
 
 

@@ -1,0 +1,96 @@
+"""Selectors of clicked elements from the recorded node tree: stable paths
+that querySelector finds in the drawn page, built from the snapshot and kept
+up to date by mutations; hostile trees cost bounded memory and time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from replay_server.enrich.nodetree import MAX_NODES, MAX_SELECTOR_LENGTH, NodeTree
+
+
+def el(node_id: int, tag: str, *children: dict[str, Any], **attrs: str) -> dict[str, Any]:
+    return {
+        "type": 2,
+        "id": node_id,
+        "tagName": tag,
+        "attributes": attrs,
+        "childNodes": list(children),
+    }
+
+
+def text(node_id: int) -> dict[str, Any]:
+    return {"type": 3, "id": node_id, "textContent": "hi"}
+
+
+def document(*body: dict[str, Any]) -> dict[str, Any]:
+    return {"type": 0, "id": 1, "childNodes": [el(2, "html", el(3, "head"), el(4, "body", *body))]}
+
+
+def test_paths_use_ids_classes_and_nth_child_only_where_needed() -> None:
+    tree = NodeTree.from_snapshot(
+        document(
+            el(10, "nav", el(11, "a", id="home"), text(12), el(13, "a", **{"class": "link x"}),
+               el(14, "a", **{"class": "link"})),
+            el(20, "main", el(21, "section", el(22, "button", **{"class": "buy primary big"}))),
+        )
+    )  # fmt: skip
+    assert tree.selector(11) == "a#home"
+    # a.link.x is unique among its siblings' steps, a.link is not (a.link.x also matches it)
+    assert tree.selector(13) == "html > body > nav > a.link.x"
+    assert tree.selector(14) == "html > body > nav > a.link:nth-child(3)"
+    assert tree.selector(22) == "html > body > main > section > button.buy.primary"
+    assert tree.selector(12) == ""  # a text node is no element
+    assert tree.selector(999) == ""  # unknown node
+
+
+def test_generated_or_unescapable_names_are_left_out() -> None:
+    tree = NodeTree.from_snapshot(
+        document(
+            el(10, "div", el(11, "button", id=":r1:"), el(12, "span", id="row-12345")),
+            el(20, "p", **{"class": 'css-1x2y3z9 ok 2bad a"b'}),
+        )
+    )
+    assert tree.selector(11) == "html > body > div > button"
+    assert tree.selector(12) == "html > body > div > span"
+    assert tree.selector(20) == "html > body > p.ok"
+
+
+def test_mutations_add_move_and_remove_nodes() -> None:
+    tree = NodeTree.from_snapshot(document(el(10, "ul", el(11, "li"), el(12, "li"))))
+    assert tree.selector(12) == "html > body > ul > li:nth-child(2)"
+    # a new first item (inserted before 11) shifts the others
+    tree.apply_mutation({"adds": [{"parentId": 10, "nextId": 11, "node": el(13, "li")}]})
+    assert tree.selector(13) == "html > body > ul > li:nth-child(1)"
+    assert tree.selector(12) == "html > body > ul > li:nth-child(3)"
+    tree.apply_mutation({"removes": [{"parentId": 10, "id": 13}, {"parentId": 10, "id": 11}]})
+    assert tree.selector(12) == "html > body > ul > li"
+    assert tree.selector(11) == ""
+    # an add under an unknown parent, or garbage, changes nothing
+    tree.apply_mutation({"adds": [{"parentId": 777, "nextId": None, "node": el(30, "b")}, 5, None]})
+    tree.apply_mutation({"removes": "x", "adds": {"a": 1}})
+    assert tree.selector(30) == "" and tree.selector(12) == "html > body > ul > li"
+
+
+def test_iframe_documents_and_shadow_content_are_not_named() -> None:
+    inner = {"type": 0, "id": 50, "childNodes": [el(51, "html", el(52, "body", el(53, "button")))]}
+    tree = NodeTree.from_snapshot(document(el(10, "iframe")))
+    tree.apply_mutation({"adds": [{"parentId": 10, "nextId": None, "node": inner}]})
+    assert tree.selector(53) == ""
+    assert tree.selector(10) == "html > body > iframe"
+
+
+def test_hostile_trees_stay_bounded() -> None:
+    deep: dict[str, Any] = el(100_000, "div")
+    for depth in range(5000):  # deeper than the interpreter's recursion limit
+        deep = el(100_000 + depth + 1, "div", deep)
+    tree = NodeTree.from_snapshot(document(deep))
+    assert tree.selector(100_000) == ""  # too long a path: unknown, not a crash
+    wide = NodeTree.from_snapshot(document(*(el(10 + i, "i") for i in range(MAX_NODES + 10))))
+    assert len(wide.parent) == MAX_NODES
+    assert len(wide.selector(20)) <= MAX_SELECTOR_LENGTH
+    bogus = NodeTree.from_snapshot({"type": 0, "id": "x", "childNodes": "no"})
+    assert bogus.selector(1) == ""
+    odd = NodeTree.from_snapshot(document(el(10, "<script>"), el(11, "my-widget")))
+    assert odd.selector(10) == "html > body > *"
+    assert odd.selector(11) == "html > body > my-widget"
