@@ -139,8 +139,12 @@ async def _ingestor(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _retention_sweeper(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
     sweeper = RetentionSweeper(
-        app[keys.DB], app[keys.BLOBS], app[keys.SETTINGS].retention_sweep_seconds
+        app[keys.DB],
+        app[keys.BLOBS],
+        settings.retention_sweep_seconds,
+        insights_days=settings.insights_retention_days,
     )
     sweeper.start()
     yield

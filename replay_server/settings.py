@@ -282,6 +282,11 @@ class Settings:
         30.0, "Ping interval of recorder WebSockets; a peer that misses a pong is dropped."
     )
     login_cookie_days: int = setting(14, "How long a dashboard login lasts.")
+    insights_retention_days: int = setting(
+        400,
+        "Days the insight rollups (per-day counts, no visitor or session ids) are kept, "
+        "whatever the sites' session retention; the retention sweep deletes older days.",
+    )
     retention_sweep_seconds: float = setting(
         3600.0,
         "How often the server deletes sessions older than their site's retention_days "

@@ -12,7 +12,13 @@ from sqlalchemy import select
 from replay_server.db.models import RecordedSession, Site
 from replay_server.errors import NotFound
 from replay_server.privacy.erasure import Erased, SessionRef, erase_sessions
-from replay_server.privacy.retention import SweepReport, count_expired, sweep
+from replay_server.privacy.retention import (
+    DAY_MS,
+    SweepReport,
+    count_expired,
+    expire_rollups,
+    sweep,
+)
 from replay_server.settings import Settings
 from replay_server.stores import open_stores
 
@@ -21,16 +27,30 @@ async def run_retention(settings: Settings, now_ms: int, dry_run: bool) -> str:
     async with open_stores(settings) as (db, blobs):
         total = await count_expired(db, now_ms)
         if total == 0:
-            return "retention: no session is past its site's retention"
+            message = "retention: no session is past its site's retention"
+            if not dry_run:
+                first_kept = now_ms // DAY_MS - settings.insights_retention_days
+                rows = await expire_rollups(db, first_kept)
+                message += f"; {rows} insight rollup rows of older days deleted" if rows else ""
+            return message
         label = "measuring" if dry_run else "deleting expired sessions"
         with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
-            report = await sweep(db, blobs, now_ms, dry_run=dry_run, progress=bar.update)
+            report = await sweep(
+                db,
+                blobs,
+                now_ms,
+                dry_run=dry_run,
+                progress=bar.update,
+                insights_days=settings.insights_retention_days,
+            )
     return retention_summary(report)
 
 
 def retention_summary(report: SweepReport) -> str:
     verb = "would delete" if report.dry_run else "deleted"
     lines = [f"retention: {verb} {_describe(report.total, report.dry_run)}"]
+    if report.rollup_rows:
+        lines.append(f"  insight rollups: {report.rollup_rows} rows of older days deleted")
     for site_id, erased in sorted(report.by_site.items()):
         lines.append(f"  site {site_id}: {_describe(erased, report.dry_run)}")
     return "\n".join(lines)

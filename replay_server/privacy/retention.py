@@ -1,6 +1,8 @@
 """Retention: sessions are kept as long as their site's `retention_days` setting
 says (default 30 days after the session was last heard from), then deleted with
-everything they stored (erasure.py). One sweep is `sweep()`; the server runs it
+everything they stored (erasure.py). The insight rollups, counts without any
+visitor or session id, are kept REPLAY_INSIGHTS_RETENTION_DAYS (default 400)
+and the same sweep deletes older days. One sweep is `sweep()`; the server runs it
 periodically (`RetentionSweeper`, REPLAY_RETENTION_SWEEP_SECONDS) and
 `replay-server retention [--dry-run]` runs it on demand. "Now" is a parameter,
 so a sweep can be asked about any moment (tests move the clock forward)."""
@@ -14,11 +16,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, delete, func, select
 
 from replay_server.accounts.site_settings import SiteSettings
 from replay_server.db.engine import SessionFactory
-from replay_server.db.models import RecordedSession, Site
+from replay_server.db.models import (
+    INSIGHT_DAYS,
+    INSIGHT_ELEMENTS,
+    INSIGHT_PAGES,
+    INSIGHT_POINTS,
+    INSIGHT_SCROLLS,
+    RecordedSession,
+    Site,
+)
 from replay_server.privacy.erasure import Erased, SessionRef, erase_sessions, measure
 from replay_server.storage.base import BlobStore
 from replay_server.timeutil import now_ms
@@ -27,6 +37,7 @@ log = logging.getLogger(__name__)
 
 DAY_MS = 86_400_000
 BATCH_SIZE = 200
+ROLLUPS = (INSIGHT_DAYS, INSIGHT_PAGES, INSIGHT_ELEMENTS, INSIGHT_POINTS, INSIGHT_SCROLLS)
 FIRST_SWEEP_DELAY_SECONDS = 60.0
 
 Progress = Callable[[int], None]
@@ -55,6 +66,7 @@ class SweepReport:
     dry_run: bool
     total: Erased = field(default_factory=Erased)
     by_site: dict[int, Erased] = field(default_factory=dict)
+    rollup_rows: int = 0  # insight rollup rows of days past REPLAY_INSIGHTS_RETENTION_DAYS
 
 
 async def site_retentions(db: SessionFactory, now_ms: int) -> list[SiteRetention]:
@@ -84,9 +96,13 @@ async def sweep(
     dry_run: bool = False,
     progress: Progress | None = None,
     batch_size: int = BATCH_SIZE,
+    insights_days: int | None = None,
 ) -> SweepReport:
-    """Delete (or, with `dry_run`, measure) every session past its site's retention."""
+    """Delete (or, with `dry_run`, measure) every session past its site's
+    retention, and the insight rollups' days older than `insights_days`."""
     report = SweepReport(dry_run)
+    if insights_days is not None and not dry_run:
+        report.rollup_rows = await expire_rollups(db, now_ms // DAY_MS - insights_days)
     for policy in await site_retentions(db, now_ms):
         if dry_run:
             async with db() as session:
@@ -100,6 +116,16 @@ async def sweep(
         if dry_run and progress is not None:
             progress(erased.sessions)
     return report
+
+
+async def expire_rollups(db: SessionFactory, first_kept_day: int) -> int:
+    """Delete the rollups' rows of days before `first_kept_day`; how many."""
+    deleted = 0
+    async with db() as session, session.begin():
+        for table in ROLLUPS:
+            result = await session.execute(delete(table).where(table.c.day < first_kept_day))
+            deleted += max(0, int(getattr(result, "rowcount", 0) or 0))
+    return deleted
 
 
 async def _delete_expired(
@@ -130,8 +156,10 @@ class RetentionSweeper:
         blobs: BlobStore,
         interval: float,
         clock: Callable[[], int] = now_ms,
+        insights_days: int | None = None,
     ) -> None:
         self._db = db
+        self._insights_days = insights_days
         self._blobs = blobs
         self._interval = interval
         self._clock = clock
@@ -148,7 +176,9 @@ class RetentionSweeper:
                 await self._task
 
     async def sweep_once(self) -> SweepReport:
-        report = await sweep(self._db, self._blobs, self._clock())
+        report = await sweep(
+            self._db, self._blobs, self._clock(), insights_days=self._insights_days
+        )
         if report.total.sessions:
             t = report.total
             log.info(
