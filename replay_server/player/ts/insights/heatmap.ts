@@ -160,7 +160,17 @@ async function draw(ctx: Ctx, api: Api, data: HeatmapData, stage: Stage, side: H
   }
   const snap = data.snapshot;
   stage.fit(snap.width || 1280, snap.height || 800);
-  const drawn = await DrawnPage.draw(api, snap, stage.page);
+  let drawn: DrawnPage;
+  try {
+    drawn = await DrawnPage.draw(api, snap, stage.page);
+  } catch (err) {
+    // The counts stand without the picture: say why it is missing, list them.
+    notice.textContent = `The page could not be drawn: ${message(err)}`;
+    notice.hidden = false;
+    stage.element.hidden = true;
+    if (data.kind === "click") paintClicksWithoutPage(ctx, data, side);
+    return;
+  }
   await wait(SETTLE_MS); // images and fonts of the drawn page change its height
   drawn.fullHeight();
   stage.fit(drawn.width, drawn.height);
