@@ -122,8 +122,10 @@ class NodeTree:
             node_id = current.get("id")
             if not isinstance(node_id, int) or len(self.parent) >= MAX_NODES:
                 continue
-            if node_id in self.parent:
-                self._remove(node_id)  # re-added (moved): rrweb sends remove+add, but be safe
+            # rrweb removes a node before adding it elsewhere: an id already in the
+            # tree (or under a parent gone meanwhile) is bogus input, and skipped.
+            if node_id in self.parent or (parent_id != -1 and parent_id not in self.parent):
+                continue
             self.parent[node_id] = parent_id
             if parent_id != -1:
                 siblings = self.children.setdefault(parent_id, [])

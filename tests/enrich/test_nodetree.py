@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from replay_server.enrich.nodetree import MAX_NODES, MAX_SELECTOR_LENGTH, NodeTree
 
 
@@ -94,3 +97,48 @@ def test_hostile_trees_stay_bounded() -> None:
     odd = NodeTree.from_snapshot(document(el(10, "<script>"), el(11, "my-widget")))
     assert odd.selector(10) == "html > body > *"
     assert odd.selector(11) == "html > body > my-widget"
+
+
+ids = st.integers(min_value=-2, max_value=40)
+names = st.sampled_from(["div", "a", "li", "x y", "", "my-el", "<b>"])
+nodes = st.recursive(
+    st.fixed_dictionaries(
+        {"type": st.sampled_from([0, 2, 3, 5, "2"]), "id": ids, "tagName": names,
+         "attributes": st.dictionaries(st.sampled_from(["id", "class"]), names, max_size=2)}
+    ),
+    lambda children: st.fixed_dictionaries(
+        {"type": st.just(2), "id": ids, "tagName": names,
+         "childNodes": st.lists(children, max_size=4)}
+    ),
+    max_leaves=12,
+)  # fmt: skip
+mutations = st.fixed_dictionaries(
+    {
+        "adds": st.lists(
+            st.fixed_dictionaries({"parentId": ids, "nextId": st.one_of(st.none(), ids),
+                                   "node": nodes}),
+            max_size=4,
+        ),
+        "removes": st.lists(st.fixed_dictionaries({"parentId": ids, "id": ids}), max_size=3),
+    }
+)  # fmt: skip
+
+
+@given(snapshot=nodes, changes=st.lists(mutations, max_size=6), clicked=ids)
+@settings(max_examples=300, deadline=None)
+def test_any_tree_and_mutations_give_a_selector_or_nothing(
+    snapshot: dict[str, Any], changes: list[dict[str, Any]], clicked: int
+) -> None:
+    """Random (also inconsistent: cycles of ids, re-added nodes) trees never
+    raise, keep parent and children consistent, and name only elements."""
+    tree = NodeTree.from_snapshot(snapshot)
+    for change in changes:
+        tree.apply_mutation(change)
+    for parent, children in tree.children.items():
+        assert parent in tree.parent
+        for child in children:
+            assert tree.parent.get(child) == parent
+    selector = tree.selector(clicked)
+    assert isinstance(selector, str) and len(selector) <= MAX_SELECTOR_LENGTH
+    if selector:
+        assert clicked in tree.elements
