@@ -77,6 +77,13 @@ def upgrade() -> None:
             "site_id", "path", "device", "day", "selector", name=op.f("pk_insight_elements")
         ),
     )
+    op.create_index(
+        "ix_insight_elements_frustration",
+        "insight_elements",
+        ["site_id", "day"],
+        sqlite_where=sa.text("rage_clicks + dead_clicks + error_clicks > 0"),
+        postgresql_where=sa.text("rage_clicks + dead_clicks + error_clicks > 0"),
+    )
     op.create_table(
         "insight_pages",
         sa.Column("site_id", sa.Integer(), nullable=False),

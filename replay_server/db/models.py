@@ -346,6 +346,16 @@ class InsightElement(Base):
     x_sum: Mapped[int] = _count()  # page coordinates, for the mean click position
     y_sum: Mapped[int] = _count()
 
+    __table_args__ = (
+        Index(  # the overview's most frustrating elements: the few rows with any
+            "ix_insight_elements_frustration",
+            "site_id",
+            "day",
+            sqlite_where=text("rage_clicks + dead_clicks + error_clicks > 0"),
+            postgresql_where=text("rage_clicks + dead_clicks + error_clicks > 0"),
+        ),
+    )
+
 
 class InsightPoint(Base):
     """Clicks in one 16 px cell of the page (page coordinates) of a path on a day."""
