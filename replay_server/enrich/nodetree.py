@@ -18,10 +18,17 @@ element) for what it adds later, and its clicks fall back to page coordinates.
 from __future__ import annotations
 
 import re
+from array import array
 from dataclasses import dataclass, field
 from typing import Any
 
 MAX_NODES = 60_000
+MAX_NODE_ID = 2**31 - 1  # ids are packed as 32-bit integers
+Element = tuple[str, str, tuple[str, ...]]
+# A tree packed for the trip between processes: root, then arrays of node ids
+# and their parents, children lists flattened ([parent, count, child...]),
+# element ids and their index into the list of distinct (tag, id, classes).
+Packed = tuple[int, bytes, bytes, bytes, bytes, bytes, list[Element]]
 MAX_CLASSES = 2
 MAX_SELECTOR_LENGTH = 400
 # rrweb NodeType values (@rrweb/types 2.1.6)
@@ -45,7 +52,44 @@ class NodeTree:
     root: int = -1
     parent: dict[int, int] = field(default_factory=dict)
     children: dict[int, list[int]] = field(default_factory=dict)
-    elements: dict[int, tuple[str, str, tuple[str, ...]]] = field(default_factory=dict)
+    elements: dict[int, Element] = field(default_factory=dict)
+
+    def pack(self) -> Packed:
+        """Compact and fast to pickle: a few byte strings instead of thousands
+        of objects (the chunk worker gets and returns the tree with every cut)."""
+        flat = array("i")
+        for parent, children in self.children.items():
+            flat.append(parent)
+            flat.append(len(children))
+            flat.extend(children)
+        kinds: dict[Element, int] = {}
+        element_kinds = array(
+            "i", (kinds.setdefault(e, len(kinds)) for e in self.elements.values())
+        )
+        return (
+            self.root,
+            array("i", self.parent.keys()).tobytes(),
+            array("i", self.parent.values()).tobytes(),
+            flat.tobytes(),
+            array("i", self.elements.keys()).tobytes(),
+            element_kinds.tobytes(),
+            list(kinds),
+        )
+
+    @classmethod
+    def unpack(cls, packed: Packed) -> NodeTree:
+        root, ids, parents, flat, element_ids, element_kinds, kinds = packed
+        tree = cls(root, dict(zip(_ints(ids), _ints(parents), strict=True)))
+        numbers = _ints(flat)
+        i = 0
+        while i < len(numbers):
+            count = numbers[i + 1]
+            tree.children[numbers[i]] = list(numbers[i + 2 : i + 2 + count])
+            i += 2 + count
+        tree.elements = dict(
+            zip(_ints(element_ids), map(kinds.__getitem__, _ints(element_kinds)), strict=True)
+        )
+        return tree
 
     @classmethod
     def from_snapshot(cls, node: Any) -> NodeTree:
@@ -95,7 +139,7 @@ class NodeTree:
         selector = " > ".join(reversed(steps))
         return selector if len(selector) <= MAX_SELECTOR_LENGTH else ""
 
-    def _ambiguous(self, node: int, parent: int, element: tuple[str, str, tuple[str, ...]]) -> bool:
+    def _ambiguous(self, node: int, parent: int, element: Element) -> bool:
         tag, _, classes = element
         for sibling in self.children.get(parent, ()):
             other = self.elements.get(sibling)
@@ -120,7 +164,9 @@ class NodeTree:
         while stack:
             current, parent_id, before_id = stack.pop()
             node_id = current.get("id")
-            if not isinstance(node_id, int) or len(self.parent) >= MAX_NODES:
+            if not isinstance(node_id, int) or not 0 <= node_id <= MAX_NODE_ID:
+                continue
+            if len(self.parent) >= MAX_NODES:
                 continue
             # rrweb removes a node before adding it elsewhere: an id already in the
             # tree (or under a parent gone meanwhile) is bogus input, and skipped.
@@ -159,7 +205,13 @@ class NodeTree:
             stack.extend(self.children.pop(current, ()))
 
 
-def _element(node: dict[str, Any]) -> tuple[str, str, tuple[str, ...]]:
+def _ints(data: bytes) -> array[int]:
+    numbers = array("i")
+    numbers.frombytes(data)
+    return numbers
+
+
+def _element(node: dict[str, Any]) -> Element:
     tag = node.get("tagName")
     tag = tag.lower() if isinstance(tag, str) else ""
     if not _TAG.match(tag):

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from replay_server.enrich.nodetree import NodeTree
+from replay_server.enrich.nodetree import NodeTree, Packed
 
 PAGE_SIZE_TAG = "page-size"
 MAX_PAGE_PX = 1_000_000  # larger sizes or offsets are bogus: ignored / clamped
@@ -57,20 +57,56 @@ class PageFacts:
         self.viewport = other.viewport or self.viewport
 
 
-@dataclass
 class PageState:
-    """The current page's tree, scroll and viewport, carried from cut to cut."""
+    """The current page's tree, scroll and viewport, carried from cut to cut.
 
-    page: int = -1
-    tree: NodeTree = field(default_factory=NodeTree)
-    scroll: tuple[int, int] = (0, 0)
-    viewport: tuple[int, int] | None = None
+    The tree crosses to the chunk worker and back with every cut: it pickles
+    packed (nodetree.Packed) and is unpacked only where it is used, so the
+    server process that keeps the carry between cuts never builds its objects."""
+
+    def __init__(self) -> None:
+        self.page = -1
+        self.scroll: tuple[int, int] = (0, 0)
+        self.viewport: tuple[int, int] | None = None
+        self._tree: NodeTree | None = None
+        self._packed: Packed | None = None
+
+    @property
+    def tree(self) -> NodeTree:
+        if self._tree is None:
+            self._tree = NodeTree.unpack(self._packed) if self._packed else NodeTree()
+            self._packed = None
+        return self._tree
+
+    @tree.setter
+    def tree(self, tree: NodeTree) -> None:
+        self._tree, self._packed = tree, None
 
     def document_id(self) -> int:
         return self.tree.root if self.tree.root >= 0 else 1  # rrweb's document is node 1
 
     def bottom(self) -> int:
         return self.scroll[1] + self.viewport[1] if self.viewport else 0
+
+    def __getstate__(self) -> dict[str, Any]:
+        packed = self._tree.pack() if self._tree is not None else self._packed
+        return {
+            "page": self.page,
+            "scroll": self.scroll,
+            "viewport": self.viewport,
+            "packed": packed,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.page, self.scroll, self.viewport = state["page"], state["scroll"], state["viewport"]
+        self._tree, self._packed = None, state["packed"]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PageState):
+            return NotImplemented
+        return self.__getstate__() == other.__getstate__()
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def facts_of(pages: dict[int, PageFacts], page: int, ts: float) -> PageFacts:
