@@ -94,6 +94,9 @@ def test_hostile_trees_stay_bounded() -> None:
     assert len(wide.selector(20)) <= MAX_SELECTOR_LENGTH
     bogus = NodeTree.from_snapshot({"type": 0, "id": "x", "childNodes": "no"})
     assert bogus.selector(1) == ""
+    huge = NodeTree.from_snapshot(document(el(2**40, "div", el(12, "b")), el(-3, "p")))
+    assert huge.selector(2**40) == "" and huge.selector(12) == "" and huge.selector(-3) == ""
+    assert NodeTree.unpack(huge.pack()) == huge
     odd = NodeTree.from_snapshot(document(el(10, "<script>"), el(11, "my-widget")))
     assert odd.selector(10) == "html > body > *"
     assert odd.selector(11) == "html > body > my-widget"
@@ -138,6 +141,7 @@ def test_any_tree_and_mutations_give_a_selector_or_nothing(
         assert parent in tree.parent
         for child in children:
             assert tree.parent.get(child) == parent
+    assert NodeTree.unpack(tree.pack()) == tree  # the trip to the chunk worker and back
     selector = tree.selector(clicked)
     assert isinstance(selector, str) and len(selector) <= MAX_SELECTOR_LENGTH
     if selector:
