@@ -57,6 +57,25 @@ def range_filters(query: Mapping[str, str], today: date) -> dict[str, str]:
     return values
 
 
+QUICK_RANGES = (7, 30, 90)
+
+
+def quick_ranges(params: Mapping[str, str], today: date) -> list[dict[str, Any]]:
+    """Links to the last 7, 30 and 90 days with the other parameters kept."""
+    links = []
+    for days in QUICK_RANGES:
+        start, end = (today - timedelta(days=days - 1)).isoformat(), today.isoformat()
+        query = {k: v for k, v in params.items() if v and k not in ("from", "to")}
+        links.append(
+            {
+                "label": f"Last {days} days",
+                "query": urlencode({**query, "from": start, "to": end}),
+                "current": params.get("from") == start and params.get("to") == end,
+            }
+        )
+    return links
+
+
 def today_utc() -> date:
     return datetime.fromtimestamp(now_ms() / 1000, tz=UTC).date()
 
@@ -74,13 +93,15 @@ async def site_home(request: web.Request) -> web.Response:
 async def overview_page(request: web.Request) -> web.Response:
     principal = require_principal(request)
     site_id = id_in_path(request, "site_id")
-    filters = range_filters(request.query, today_utc())
+    today = today_utc()
+    filters = range_filters(request.query, today)
     async with request.app[keys.DB]() as db:
         site = await scope.get_site(db, principal, site_id)
     context = {
         "site": site_context(site.id, site.name),
         "nav": "overview",
         "filters": filters,
+        "ranges": quick_ranges(filters, today),
         "devices": DEVICES,
         "query": urlencode({k: v for k, v in filters.items() if v}),
     }
@@ -109,8 +130,9 @@ async def heatmap_page(request: web.Request) -> web.Response:
     choices = heatmap_choices(request.query)
     # The heatmaps are kept per device class (choices) and day only: no
     # browser, OS or country to filter by.
+    today = today_utc()
     checked = range_filters(
-        {"from": request.query.get("from", ""), "to": request.query.get("to", "")}, today_utc()
+        {"from": request.query.get("from", ""), "to": request.query.get("to", "")}, today
     )
     filters = {"from": checked["from"], "to": checked["to"]}
     async with request.app[keys.DB]() as db:
@@ -128,6 +150,7 @@ async def heatmap_page(request: web.Request) -> web.Response:
             "device": {d: urlencode({**base, "device": d}) for d in HEATMAP_DEVICES},
         },
         "overview_query": urlencode({k: v for k, v in filters.items() if v}),
+        "ranges": quick_ranges(base, today),
     }
     title = f"Heatmap · {choices['url'] or site.name}"
     response = render(request, "heatmap.html", title, context)

@@ -55,6 +55,10 @@ async def test_overview_names_its_range_and_filters(client: Client, tenant: Tena
     assert data["site-id"] == str(tenant.site_id) and data["api-base"] == "/api/v1"
     assert '<script src="/static/player/overview.js" defer></script>' in text
     assert f"/sites/{tenant.site_id}/sessions" in hrefs(text)
+    current = re.findall(r'<a [^>]*href="([^"]*)"[^>]*aria-current="true"', text)
+    assert [html.unescape(h) for h in current] == [
+        f"/sites/{tenant.site_id}/overview?from={data['from']}&to={data['to']}"
+    ]  # "Last 30 days" is the range shown
 
     chosen = await client.get(
         f"/sites/{tenant.site_id}/overview",
@@ -105,16 +109,19 @@ async def test_heatmap_page_draws_under_the_player_policy(client: Client, tenant
     assert data["from"] == "2026-01-31"  # 30 days ending at `to`
     assert "os" not in data  # heatmaps are kept per device class and day only
     assert '<script src="/static/player/heatmap.js" defer></script>' in text
-    # The switches keep the page and the range and change one thing each.
-    switches = [
-        urlsplit(h) for h in hrefs(text) if h.startswith(f"/sites/{tenant.site_id}/heatmap")
-    ]
-    queries = [parse_qs(s.query) for s in switches]
-    kinds = {q["kind"][0] for q in queries if q.get("device") == ["mobile"]}
-    devices = {q["device"][0] for q in queries if q.get("kind") == ["scroll"]}
+    # The switches keep the page and the range and change one thing each;
+    # the quick ranges keep the page, kind and device class.
+    links = [urlsplit(h) for h in hrefs(text) if h.startswith(f"/sites/{tenant.site_id}/heatmap")]
+    queries = [parse_qs(s.query) for s in links]
+    switches = [q for q in queries if q.get("to") == ["2026-03-01"]]
+    kinds = {q["kind"][0] for q in switches if q.get("device") == ["mobile"]}
+    devices = {q["device"][0] for q in switches if q.get("kind") == ["scroll"]}
     assert kinds == {"click", "scroll"} and devices == {"desktop", "tablet", "mobile"}
-    assert all(q["url"] == ["/pricing?plan=<b>"] and q["to"] == ["2026-03-01"] for q in queries)
-    assert all("from" in q and "to" in q for q in queries)
+    assert all(q["url"] == ["/pricing?plan=<b>"] and q["from"] == ["2026-01-31"] for q in switches)
+    ranges = [q for q in queries if q not in switches]
+    assert len(ranges) == 3
+    for q in ranges:
+        assert (q["url"], q["kind"], q["device"]) == (["/pricing?plan=<b>"], ["scroll"], ["mobile"])
     # Back to the overview with the same range.
     assert any(h.startswith(f"/sites/{tenant.site_id}/overview?from=") for h in hrefs(text))
 

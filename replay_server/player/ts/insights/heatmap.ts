@@ -136,6 +136,13 @@ function paintScroll(data: ScrollMap, drawn: DrawnPage, stage: Stage): void {
     if (b.percent % 10 === 0) stage.label(b.top, `${b.percent}% down: ${percentLabel(b.share)} of page views`, "is-depth");
   }
   if (data.fold_px > 0) stage.label(data.fold_px, `Average fold (${formatCount(data.fold_px)} px)`, "is-fold");
+  stage.sizer.onmousemove = (ev) => {
+    const p = stage.pagePoint(ev);
+    const band = bands.find((b) => p.y >= b.top && p.y < b.bottom);
+    if (!band) return stage.highlight(null);
+    stage.tipAt(p.x, p.y, [`${percentLabel(band.share)} of page views`, `reached ${band.percent}% of the page`]);
+  };
+  stage.sizer.onmouseleave = () => stage.highlight(null);
 }
 
 function scrollList(ctx: Ctx, data: ScrollMap): HTMLElement {

@@ -145,7 +145,7 @@ function frustrationScore(f: { rage_clicks: number; dead_clicks: number; error_c
 function render(root: HTMLElement, ctx: Ctx, s: Stats): void {
   clear(root);
   root.appendChild(totals(ctx, s));
-  const chart = new SeriesChart(s.series, (day) => {
+  const chart = new SeriesChart(s.series, s.totals, (day) => {
     window.location.href = sessionsUrl(ctx.siteId, ctx.filters, { from: day, to: day });
   });
   root.appendChild(

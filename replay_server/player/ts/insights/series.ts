@@ -3,7 +3,7 @@
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { el } from "../dom";
-import type { DayPoint } from "./data";
+import type { DayPoint, Totals } from "./data";
 import { formatCount } from "./numbers";
 import { seriesColumns, validDays } from "./days";
 
@@ -18,6 +18,7 @@ export class SeriesChart {
 
   constructor(
     series: ReadonlyArray<DayPoint>,
+    private readonly totals: Pick<Totals, "sessions" | "visitors" | "page_views">,
     private readonly onDay: (day: string) => void,
   ) {
     this.series = validDays(series);
@@ -39,10 +40,10 @@ export class SeriesChart {
         { stroke: "#5b6576", grid: { stroke: "#eef0f3" }, ticks: { stroke: "#e1e4e9" }, values: (_u, ticks) => ticks.map((t) => formatCount(t)), size: 56 },
       ],
       series: [
-        { value: (_u, v) => (v == null ? "" : new Date(v * 1000).toISOString().slice(0, 10)) },
-        { label: "Sessions", stroke: "#2d5bd0", fill: "rgba(45, 91, 208, 0.14)", width: 2, value: (_u, v) => (v == null ? "" : formatCount(v)) },
-        { label: "Visitors", stroke: "#0f9d77", width: 2, value: (_u, v) => (v == null ? "" : formatCount(v)) },
-        { label: "Page views", stroke: "#d97a1e", width: 2, dash: [5, 4], value: (_u, v) => (v == null ? "" : formatCount(v)) },
+        { label: "Day", value: (_u, v) => (v == null ? "the whole range" : new Date(v * 1000).toISOString().slice(0, 10)) },
+        { label: "Sessions", stroke: "#2d5bd0", fill: "rgba(45, 91, 208, 0.14)", width: 2, value: legendValue(this.totals.sessions) },
+        { label: "Visitors", stroke: "#0f9d77", width: 2, value: legendValue(this.totals.visitors) },
+        { label: "Page views", stroke: "#d97a1e", width: 2, dash: [5, 4], value: legendValue(this.totals.page_views) },
       ],
     };
     const data = seriesColumns(this.series);
@@ -63,6 +64,11 @@ export class SeriesChart {
     const width = Math.max(280, this.element.clientWidth);
     if (Math.abs(width - this.plot.width) > 2) this.plot.setSize({ width, height: 240 });
   }
+}
+
+/** The legend: the day's figure under the cursor, else the range's total. */
+function legendValue(total: number): (u: uPlot, v: number | null) => string {
+  return (_u, v) => formatCount(v == null ? total : v);
 }
 
 function describe(series: ReadonlyArray<DayPoint>): string {

@@ -72,6 +72,15 @@ export class Stage {
     t.top = `${(box.top + box.height) * s + 6}px`;
   }
 
+  /** A tip at a page point (the scroll map's depth under the pointer), no outline. */
+  tipAt(x: number, y: number, lines: ReadonlyArray<string>): void {
+    this.outline.hidden = true;
+    this.tip.replaceChildren(...lines.map((line, i) => el(i === 0 ? "strong" : "span", { text: line })));
+    this.tip.hidden = lines.length === 0;
+    this.tip.style.left = `${x * this.scale + 12}px`;
+    this.tip.style.top = `${y * this.scale + 12}px`;
+  }
+
   /** A text label over the page at page y (scroll depths, the fold). */
   label(y: number, text: string, className: string): void {
     const node = el("span", { className: `heat-label ${className}`, text });
