@@ -152,6 +152,17 @@ HOTTEST = """() => {
   return { max, x: sx / n, y: sy / n, n, scale: Number(c.dataset.scale), width, height };
 }"""
 
+MAX_IN_BOX = """([left, top, width, height]) => {
+  const c = document.querySelector('.heat-canvas');
+  const s = Number(c.dataset.scale);
+  const d = c.getContext('2d').getImageData(
+    Math.round(left * s), Math.round(top * s),
+    Math.max(1, Math.round(width * s)), Math.max(1, Math.round(height * s))).data;
+  let max = 0;
+  for (let i = 3; i < d.length; i += 4) if (d[i] > max) max = d[i];
+  return max;
+}"""
+
 ALPHA_AT = """([x, y]) => {
   const c = document.querySelector('.heat-canvas');
   const s = Number(c.dataset.scale);
@@ -174,8 +185,7 @@ async def check_click_map(page: Page, frame: Frame, width: int) -> list[float]:
     assert hot["max"] > 150, hot
     x, y = hot["x"] / hot["scale"], hot["y"] / hot["scale"]  # canvas px -> page px
     assert inside(x, y, buy), (x, y, buy, hot)
-    other_centre = [other[0] + other[2] / 2, other[1] + other[3] / 2]
-    other_alpha = await page.evaluate(ALPHA_AT, other_centre)
+    other_alpha = await page.evaluate(MAX_IN_BOX, other)
     assert 0 < other_alpha < hot["max"], other_alpha  # clicked once: warm, not hottest
     return buy
 
