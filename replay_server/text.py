@@ -42,6 +42,13 @@ def clean_text(value: str, max_len: int, *, multiline: bool = False) -> str:
     return _DROP_LINE.sub("", value)[:max_len]
 
 
+def cut_utf8(value: str, max_bytes: int) -> str:
+    """At most `max_bytes` of UTF-8, cut at a character boundary."""
+    if len(value) * 4 <= max_bytes:  # the common case: fits whatever it holds
+        return value
+    return value.encode("utf-8")[:max_bytes].decode("utf-8", "ignore")
+
+
 def clean_header(value: str | None, max_len: int = MAX_HEADER) -> str:
     """A request header's value as stored ("" when absent)."""
     return clean_text(value or "", max_len)

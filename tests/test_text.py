@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from replay_server.text import REPLACEMENT, clean_header, clean_text
+from replay_server.text import REPLACEMENT, clean_header, clean_text, cut_utf8
 
 ANY_TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=300)
 
@@ -53,3 +53,11 @@ def test_header() -> None:
     assert clean_header(None) == ""
     assert clean_header("Mozilla/5.0 \udcff") == f"Mozilla/5.0 {REPLACEMENT}"
     assert len(clean_header("a" * 5000)) == 512
+
+
+def test_cut_utf8_keeps_whole_characters_within_the_bytes() -> None:
+    assert cut_utf8("abc", 2) == "ab"
+    assert cut_utf8("/" + "é" * 10, 6) == "/éé"  # 5 bytes: the third é would not fit whole
+    assert cut_utf8("😀" * 1000, 2000).encode() == ("😀" * 500).encode()
+    short = "x" * 100
+    assert cut_utf8(short, 2000) is short

@@ -22,6 +22,12 @@ from replay_server.enrich.useragent import parse_user_agent
 from replay_server.enrich.visitmeta import VisitOrigin, referrer_domain, url_path, utm_params
 from replay_server.errors import Forbidden
 from replay_server.protocol import Hello
+from replay_server.text import cut_utf8
+
+# A page view's URL and path are keys of the search's b-tree indexes, which
+# PostgreSQL caps at 2,704 bytes a row: what is longer is stored cut (the
+# session's entry and exit URLs keep up to protocol.MAX_URL).
+MAX_INDEXED_URL_BYTES = 2000
 
 
 @dataclass(frozen=True)
@@ -107,8 +113,8 @@ class _Changes:
                 "session_id": hello.sid,
                 "page": hello.page,
                 "site_id": r.site_id,
-                "url": hello.url,
-                "path": url_path(hello.url),
+                "url": cut_utf8(hello.url, MAX_INDEXED_URL_BYTES),
+                "path": cut_utf8(url_path(hello.url), MAX_INDEXED_URL_BYTES),
                 "title": hello.title,
                 "started_ms": r.now_ms,
             }

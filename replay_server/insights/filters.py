@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import InstrumentedAttribute
 
+from replay_server.rollups.deltas import rollup_path
+
 DAY_MS = 86_400_000
 DEFAULT_DAYS = 30
 LIKE_ESCAPE = "\\"
@@ -32,11 +34,16 @@ class ReportFilters:
     url_match: str = "contains"
 
     @property
-    def path(self) -> str:
+    def page_path(self) -> str:
         """The path `url` names: the rollups know paths, not whole URLs."""
         if "://" in self.url:
             return urlsplit(self.url).path or "/"
         return self.url
+
+    @property
+    def path(self) -> str:
+        """The path as the rollups key it (a very long one is cut)."""
+        return rollup_path(self.page_path)
 
     def path_matches(self, column: InstrumentedAttribute[str]) -> ColumnElement[bool]:
         path = self.path

@@ -19,8 +19,8 @@ from replay_server.db.models import (
     PageView,
     RecordedSession,
 )
-from replay_server.insights.filters import DAY_MS, ReportFilters
-from replay_server.rollups.deltas import CELL_PX
+from replay_server.insights.filters import DAY_MS, LIKE_ESCAPE, ReportFilters, escape_like
+from replay_server.rollups.deltas import CELL_PX, MAX_PATH
 
 MAX_ELEMENTS = 500
 MAX_POINTS = 5000
@@ -120,7 +120,7 @@ async def snapshot(db: AsyncSession, f: ReportFilters) -> dict[str, Any] | None:
         .join(s, s.id == v.session_id)
         .where(
             v.site_id == f.site_id,
-            v.path == f.path,
+            _page_path_is(f),
             v.counted.is_(True),
             v.started_ms >= f.first_day * DAY_MS,
             v.started_ms < (f.last_day + 1) * DAY_MS,
@@ -173,6 +173,13 @@ async def _views_and_fold(db: AsyncSession, f: ReportFilters) -> tuple[int, int]
         )
     ).one()
     return int(views), int(fold_sum) // int(fold_views) if fold_views else 0
+
+
+def _page_path_is(f: ReportFilters) -> ColumnElement[bool]:
+    """The page views of the path (a path cut for the rollups: those it starts)."""
+    if len(f.path) < MAX_PATH:
+        return PageView.path == f.path
+    return PageView.path.like(f"{escape_like(f.path)}%", escape=LIKE_ESCAPE)
 
 
 def _days(f: ReportFilters, table: Any) -> list[ColumnElement[bool]]:

@@ -19,13 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, select, update
+from sqlalchemy import and_, bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from replay_server.db.models import PAGE_VIEWS, SESSIONS
 from replay_server.enrich.behaviour import ChunkInsights
 from replay_server.enrich.pagefacts import PageFacts
-from replay_server.rollups.deltas import Deltas, PageKey
+from replay_server.rollups.deltas import MAX_PATH, Deltas, PageKey, rollup_path
 
 DAY_MS = 86_400_000
 VIEW_COLUMNS = (
@@ -132,7 +132,7 @@ class GroupCounter:
 
     async def _page(self, session: _Session, view: dict[str, Any], facts: PageFacts) -> None:
         row = session.row
-        site, device, path = row["site_id"], row["device"], view["path"]
+        site, device, path = row["site_id"], row["device"], rollup_path(view["path"])
         day = view["started_ms"] // DAY_MS
         key: PageKey = (site, day, path, device)
         if not view["counted"]:
@@ -192,7 +192,9 @@ class GroupCounter:
             d.page(_page_key(row, entry), bounces=-1)
         d.day(day_key, page_views=1)
         d.page(key, views=1)
-        same_day_path = [v for v in counted if v["path"] == view["path"] and _day(v) == key[1]]
+        same_day_path = [
+            v for v in counted if rollup_path(v["path"]) == key[2] and _day(v) == key[1]
+        ]
         if not same_day_path:
             d.page(key, sessions=1)
         if await self._first_view_of_day(row, key):
@@ -251,7 +253,7 @@ class GroupCounter:
                 s.site_id == site,
                 s.visitor_id == row["visitor_id"],
                 s.device == device,
-                v.path == path,
+                func.substr(v.path, 1, MAX_PATH) == path,
                 v.counted.is_(True),
                 v.started_ms >= day * DAY_MS,
                 v.started_ms < (day + 1) * DAY_MS,
@@ -290,4 +292,4 @@ def _day_key(row: dict[str, Any]) -> tuple[int, int, str, str, str, str, str]:
 
 
 def _page_key(row: dict[str, Any], view: dict[str, Any]) -> PageKey:
-    return (row["site_id"], _day(view), view["path"], row["device"])
+    return (row["site_id"], _day(view), rollup_path(view["path"]), row["device"])

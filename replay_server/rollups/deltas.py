@@ -22,6 +22,15 @@ from replay_server.db.models import (
 )
 
 CELL_PX = 16
+# Paths are keys of the rollups' indexes, which PostgreSQL caps at 2,704 bytes
+# a row: longer paths (URLs may hold 8 KiB) are counted under their first 400
+# characters (up to 1,600 bytes; selectors add at most 400 ASCII).
+MAX_PATH = 400
+
+
+def rollup_path(path: str) -> str:
+    return path[:MAX_PATH]
+
 
 DayKey = tuple[
     int, int, str, str, str, str, str

@@ -6,6 +6,7 @@ did; the `clicked=` session filter finds exactly the sessions that clicked."""
 from __future__ import annotations
 
 import asyncio
+import secrets
 import uuid
 from typing import Any
 
@@ -200,3 +201,31 @@ async def rollup_rows(db: SessionFactory) -> dict[str, list[Any]]:
                 tuple(r) for r in result if any(r[len(table.primary_key.columns) :])
             ]
     return rows
+
+
+async def test_a_path_longer_than_an_index_row_is_counted_under_its_start(
+    client: Client, db: SessionFactory, make_tenant: MakeTenant
+) -> None:
+    """PostgreSQL indexes at most 2,704 bytes a row: a random 6,000-character
+    path (incompressible) must not stop its page view or its chunks from
+    being recorded (the page view keeps 2,000 bytes, the rollups 400 characters)."""
+    tenant = await make_tenant("long-path", origin=ORIGIN)
+    path = "/" + secrets.token_hex(3000)
+    visit = Visit(str(uuid.uuid4()), "desktop", "GB", "", [Page(path, [Action("ok", 11)], 0, 4000)])
+    await send(client, tenant.site_key, ORIGIN, visit, now_ms() - 60_000)
+    for _ in range(200):
+        async with db() as s:
+            if await s.scalar(select(func.sum(InsightPage.clicks))) == 1:
+                break
+        await asyncio.sleep(0.05)
+    stats = await client.get(f"/api/v1/sites/{tenant.site_id}/stats", headers=tenant.headers)
+    pages = (await stats.json())["pages"]
+    assert [(p["path"], p["views"], p["clicks"]) for p in pages] == [(path[:400], 1, 1)]
+    heat = await client.get(  # the path as the stats name it
+        f"/api/v1/sites/{tenant.site_id}/heatmap",
+        params={"url": path[:400]},
+        headers=tenant.headers,
+    )
+    body = await heat.json()
+    assert body["page_views"] == 1 and body["elements"][0]["selector"] == "button#buy"
+    assert body["snapshot"]["session_id"] == visit.sid
