@@ -2,7 +2,7 @@
 // of the buffer into seq-numbered batches of at most ~1 MB.
 
 import { record } from "@rrweb/record";
-import { EventType, IncrementalSource } from "@rrweb/types";
+import { EventType, IncrementalSource, MouseInteractions } from "@rrweb/types";
 import type { RecEvent, SiteConfig } from "./config";
 import { captureErrors, type ErrorPayload } from "./errors";
 import { debug, later, listen, safe } from "./log";
@@ -242,6 +242,17 @@ export class Recorder {
     // the first frame should reach the server fast: flush right after a full snapshot
     if (e.type === EventType.FullSnapshot && !this.soon) this.soon = later("flush", 0, () => this.flush());
     if (e.type === EventType.FullSnapshot) this.pageHeight = 0;
+    if (
+      e.type === EventType.IncrementalSnapshot &&
+      e.data.source === IncrementalSource.MouseInteraction &&
+      e.data.type === MouseInteractions.Click
+    ) {
+      // rrweb records a click's viewport position, and the page's scroll reaches the server
+      // throttled, often after the click: the scroll at the click makes its page position exact.
+      const click = e.data as { scrollX?: number; scrollY?: number };
+      click.scrollX = Math.round(window.scrollX);
+      click.scrollY = Math.round(window.scrollY);
+    }
     const scrolled = e.type === EventType.IncrementalSnapshot && e.data.source === IncrementalSource.Scroll;
     if ((scrolled || e.type === EventType.FullSnapshot) && !this.pageSizeSoon) {
       this.pageSizeSoon = later("page size", 0, () => this.reportPageSize());

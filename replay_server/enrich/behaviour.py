@@ -206,7 +206,7 @@ def _incremental(
             out.rage_clicks += 1
         selector = ""
         if facts is not None:
-            click = pagefacts.click_fact(carry.page, data, rage)
+            click = pagefacts.click_fact(carry.page, facts, data, rage)
             facts.clicks.append(click)
             selector = click.selector
         pending = (ts, carry.page.page, selector)

@@ -167,12 +167,23 @@ def on_custom(facts: PageFacts, data: dict[str, Any]) -> None:
             facts.page_height = max(facts.page_height, int(height))
 
 
-def click_fact(state: PageState, data: dict[str, Any], rage: bool) -> ClickFact:
+def click_fact(state: PageState, facts: PageFacts, data: dict[str, Any], rage: bool) -> ClickFact:
+    """Our recorder adds the document scroll at the click (`scrollX`,
+    `scrollY`): rrweb's throttled scroll event may only follow the click.
+    Without them, the last scroll seen stands in."""
+    scroll_x, scroll_y = data.get("scrollX"), data.get("scrollY")
+    if _is_number(scroll_x) and _is_number(scroll_y):
+        state.scroll = (_px(scroll_x), _px(scroll_y))
+        facts.max_bottom = max(facts.max_bottom, state.bottom())
     node = data.get("id")
     selector = state.tree.selector(node) if isinstance(node, int) else ""
     x = _px(data.get("x")) + state.scroll[0]
     y = _px(data.get("y")) + state.scroll[1]
     return ClickFact(selector, min(x, MAX_PAGE_PX), min(y, MAX_PAGE_PX), rage)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _px(value: Any) -> int:

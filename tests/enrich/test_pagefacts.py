@@ -126,3 +126,19 @@ def test_hostile_values_are_clamped_or_ignored() -> None:
 def test_without_facts_only_the_counts_are_kept() -> None:
     result = analyse_pages(InsightCarry(), [(0, [meta(1), snapshot(2), click(3)])], facts=False)
     assert result.clicks == 1 and result.pages == {}
+
+
+def test_the_recorders_scroll_at_the_click_beats_a_late_scroll_event() -> None:
+    """rrweb's throttled scroll event may come after the click it preceded."""
+    carry = InsightCarry()
+    late = click(1100, 10, 20)
+    late["data"].update(scrollX=0, scrollY=1500)
+    events = [meta(1000), snapshot(1001), late, scroll(1150, 1500), click(1200, 10, 20)]
+    facts = analyse_events(carry, events, 0).pages[0]
+    assert [(c.x, c.y) for c in facts.clicks] == [(10, 1520), (10, 1520)]
+    assert facts.max_bottom == 1500 + 800
+    bogus = click(1300)
+    bogus["data"].update(scrollX=True, scrollY="far")
+    assert (
+        analyse_events(InsightCarry(), [meta(1), snapshot(2), bogus], 0).pages[0].clicks[0].y == 20
+    )
