@@ -67,4 +67,11 @@ def list_context(path: str, query: dict[str, str], page: SessionPage, now: int) 
         "sort_label": SORT_LABELS[filters.get("sort", "newest")],
         "sessions": [session_row(s, now) for s in page.sessions],
         "next_url": next_url,
+        # From a heatmap: the element filter has no field of its own; a chip shows it.
+        "clicked": filters.get("clicked", ""),
+        "without_clicked_url": f"{path}?{urlencode(_without(filters, 'clicked'))}",
     }
+
+
+def _without(filters: dict[str, str], name: str) -> dict[str, str]:
+    return {k: v for k, v in filters.items() if k != name}

@@ -92,3 +92,18 @@ async def test_bad_filter_is_a_400_page(client: Client, tenant: Tenant) -> None:
     )
     assert response.status == 400
     assert "device must be one of" in await response.text()
+
+
+async def test_the_clicked_filter_shows_as_a_chip_that_keeps_it_and_can_remove_it(
+    client: Client, tenant: Tenant
+) -> None:
+    await login(client, tenant.email, tenant.password)
+    query = "clicked=button%23buy&url=%2Fcart&url_match=exact"
+    text = await (await client.get(f"/sites/{tenant.site_id}/sessions?{query}")).text()
+    chip = text[text.index('id="clicked-filter"') :]
+    chip = chip[: chip.index("</p>")]
+    assert '<input type="hidden" name="clicked" value="button#buy">' in chip  # kept on submit
+    assert "<code" in chip and "button#buy</code> on /cart" in chip
+    assert f'href="/sites/{tenant.site_id}/sessions?url=%2Fcart&amp;url_match=exact"' in chip
+    plain = await (await client.get(f"/sites/{tenant.site_id}/sessions")).text()
+    assert 'id="clicked-filter"' not in plain
