@@ -29,6 +29,11 @@ MOBILE = {"width": 390, "height": 760}
 PATH = "/shop"
 
 
+# (left, top, width, height) of the buttons in page coordinates, as the CSS below puts them
+DESKTOP_BOXES = {"buy": (760, 420, 180, 56), "other": (60, 980, 140, 44)}
+MOBILE_BOXES = {"buy": (24, 1500, 300, 60), "other": (220, 330, 130, 44)}
+
+
 def shop_page(server: ServerProcess, account: Account) -> str:
     """The button sits right and high on wide screens, left and low on narrow ones."""
     return f"""<!doctype html>
@@ -224,6 +229,16 @@ async def test_click_and_scroll_maps_over_the_drawn_page(
     desktop = await wait_counted(replay_server, account, "desktop")
     mobile = await wait_counted(replay_server, account, "mobile")
     assert desktop["snapshot"]["session_id"] != mobile["snapshot"]["session_id"]
+    # Clicks are placed on the page where they happened, also right after the
+    # scroll Playwright makes to reach an element (recorder: scroll at the click).
+    for body, boxes in ((desktop, DESKTOP_BOXES), (mobile, MOBILE_BOXES)):
+        for element in body["elements"]:
+            name = element["selector"].rsplit("#", 1)[-1]
+            left, top, width, height = boxes[name]
+            assert left <= element["x"] <= left + width, (name, element)
+            assert top <= element["y"] <= top + height, (name, element)
+    scroll = await heatmap_api(replay_server, account, "scroll", "desktop")
+    assert scroll["page_views"] == 1 and scroll["depths"][-1]["reached"] == 1  # to the bottom
 
     page = await dashboard(browser, replay_server, account)
     errors: list[str] = []
