@@ -414,3 +414,5 @@ INSIGHT_ELEMENTS = cast(Table, InsightElement.__table__)
 INSIGHT_POINTS = cast(Table, InsightPoint.__table__)
 INSIGHT_SCROLLS = cast(Table, InsightScroll.__table__)
 ELEMENT_CLICKS = cast(Table, ElementClick.__table__)
+# The per-day insight rollups (counts only), e.g. for retention and rebuilds.
+INSIGHT_ROLLUPS = (INSIGHT_DAYS, INSIGHT_PAGES, INSIGHT_ELEMENTS, INSIGHT_POINTS, INSIGHT_SCROLLS)

@@ -21,11 +21,7 @@ from replay_server.chunks.reader import decode_chunks, fetch_blobs
 from replay_server.db.engine import SessionFactory
 from replay_server.db.models import (
     ELEMENT_CLICKS,
-    INSIGHT_DAYS,
-    INSIGHT_ELEMENTS,
-    INSIGHT_PAGES,
-    INSIGHT_POINTS,
-    INSIGHT_SCROLLS,
+    INSIGHT_ROLLUPS,
     PAGE_VIEWS,
     SESSIONS,
     Chunk,
@@ -88,8 +84,7 @@ async def count_sessions_of(db: SessionFactory, site_id: int | None) -> int:
 async def clear_site(db: SessionFactory, site_id: int) -> None:
     """Forget everything counted for the site."""
     async with db() as session, session.begin():
-        for table in (INSIGHT_DAYS, INSIGHT_PAGES, INSIGHT_ELEMENTS, INSIGHT_POINTS,
-                      INSIGHT_SCROLLS, ELEMENT_CLICKS):  # fmt: skip
+        for table in (*INSIGHT_ROLLUPS, ELEMENT_CLICKS):
             await session.execute(delete(table).where(table.c.site_id == site_id))
         await session.execute(
             update(PAGE_VIEWS)

@@ -20,15 +20,7 @@ from sqlalchemy import Select, delete, func, select
 
 from replay_server.accounts.site_settings import SiteSettings
 from replay_server.db.engine import SessionFactory
-from replay_server.db.models import (
-    INSIGHT_DAYS,
-    INSIGHT_ELEMENTS,
-    INSIGHT_PAGES,
-    INSIGHT_POINTS,
-    INSIGHT_SCROLLS,
-    RecordedSession,
-    Site,
-)
+from replay_server.db.models import INSIGHT_ROLLUPS, RecordedSession, Site
 from replay_server.privacy.erasure import Erased, SessionRef, erase_sessions, measure
 from replay_server.storage.base import BlobStore
 from replay_server.timeutil import now_ms
@@ -37,7 +29,6 @@ log = logging.getLogger(__name__)
 
 DAY_MS = 86_400_000
 BATCH_SIZE = 200
-ROLLUPS = (INSIGHT_DAYS, INSIGHT_PAGES, INSIGHT_ELEMENTS, INSIGHT_POINTS, INSIGHT_SCROLLS)
 FIRST_SWEEP_DELAY_SECONDS = 60.0
 
 Progress = Callable[[int], None]
@@ -122,7 +113,7 @@ async def expire_rollups(db: SessionFactory, first_kept_day: int) -> int:
     """Delete the rollups' rows of days before `first_kept_day`; how many."""
     deleted = 0
     async with db() as session, session.begin():
-        for table in ROLLUPS:
+        for table in INSIGHT_ROLLUPS:
             result = await session.execute(delete(table).where(table.c.day < first_kept_day))
             deleted += max(0, int(getattr(result, "rowcount", 0) or 0))
     return deleted

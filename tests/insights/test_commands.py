@@ -11,8 +11,7 @@ import sys
 from sqlalchemy import delete, update
 
 from replay_server.db.engine import SessionFactory
-from replay_server.db.models import ELEMENT_CLICKS, PAGE_VIEWS, SESSIONS
-from replay_server.privacy.retention import ROLLUPS
+from replay_server.db.models import ELEMENT_CLICKS, INSIGHT_ROLLUPS, PAGE_VIEWS, SESSIONS
 from replay_server.settings import Settings
 from tests.browser import Client
 from tests.conftest import MakeTenant
@@ -34,7 +33,7 @@ async def test_rebuild_counts_data_recorded_before_the_rollups(
     await record(client, db, tenant.site_key)
     counted = await rollup_rows(db)
     async with db() as s, s.begin():  # as if recorded with REPLAY_INSIGHTS=false
-        for table in (*ROLLUPS, ELEMENT_CLICKS):
+        for table in (*INSIGHT_ROLLUPS, ELEMENT_CLICKS):
             await s.execute(delete(table))
         await s.execute(update(PAGE_VIEWS).values(counted=False, scroll_pct=-1, time_ms=0))
         await s.execute(update(SESSIONS).values(counted_pages=0))
