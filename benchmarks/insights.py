@@ -146,8 +146,9 @@ def load_sqlite(path: Path, args: argparse.Namespace, now: int) -> dict[str, Any
             for table, rows in batch.items():
                 if rows:
                     con.executemany(inserts[table], rows)
-        done += len(batch.get("sessions", ()))
-        if done and done % 100_000 == 0:
+        added = len(batch.get("sessions", ()))
+        done += added
+        if added and done % 100_000 == 0:
             step(f"sqlite: {done:,} sessions generated and loaded")
     step("sqlite rows loaded")
     for _, _, sql in sorted(ddl, key=lambda d: d[0]):  # indexes before triggers
@@ -333,13 +334,14 @@ class Recorder:
 
 
 def request_types(now: int, rng: random.Random) -> dict[str, tuple[str, Callable[[], Params]]]:
-    """name -> (endpoint, parameters). The range ends at a random minute of the
-    data's last ten hours, so no two requests are the same."""
+    """name -> (endpoint, parameters). The range (30 UTC days, like the
+    default) ends at a random minute of the data's last ten hours, so no two
+    requests are the same."""
 
     def last_30_days(**extra: str) -> Callable[[], Params]:
         def make() -> Params:
             to = now - rng.randrange(0, 600) * 60_000
-            return {"from": str(to - 30 * DAY_MS), "to": str(to), **extra}
+            return {"from": str(to - 29 * DAY_MS), "to": str(to), **extra}
 
         return make
 
