@@ -50,7 +50,7 @@ from typing import Any
 import aiohttp
 import asyncpg  # type: ignore[import-untyped]
 from aiohttp import web
-from sqlalchemy import event
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,6 +68,7 @@ from replay_server.accounts import orgs as accounts  # noqa: E402
 from replay_server.app import create_app  # noqa: E402
 from replay_server.db.engine import make_engine, make_session_factory  # noqa: E402
 from replay_server.db.migrate import upgrade  # noqa: E402
+from replay_server.db.models import Base  # noqa: E402
 from replay_server.db.search_ddl import POSTGRES_URL_REFILL, SQLITE_FTS_REFILL  # noqa: E402
 from replay_server.settings import Settings  # noqa: E402
 from tests.procs import free_port  # noqa: E402
@@ -108,6 +109,32 @@ async def create_accounts(database_url: str, sites: int) -> None:
         await engine.dispose()
 
 
+async def ensure_indexes(database_url: str) -> None:
+    """Indexes of the models that a reused database lacks (a migration edited
+    since it was seeded keeps its revision id), created and analysed."""
+    engine = make_engine(database_url)
+
+    def create(conn: Any) -> list[str]:
+        have = {ix["name"] for t in TABLES for ix in inspect(conn).get_indexes(t)}
+        made = []
+        for table in TABLES:
+            for index in Base.metadata.tables[table].indexes:
+                if index.name not in have:
+                    index.create(conn)
+                    made.append(f"{index.name}")
+        return made
+
+    try:
+        async with engine.begin() as conn:
+            made = await conn.run_sync(create)
+            for name in made:
+                print(f"  created index {name} (the models have it, the cached seed did not)")
+            if made:
+                await conn.execute(text("ANALYZE"))
+    finally:
+        await engine.dispose()
+
+
 async def new_token(database_url: str) -> str:
     engine = make_engine(database_url)
     try:
@@ -117,7 +144,6 @@ async def new_token(database_url: str) -> str:
         return token
     finally:
         await engine.dispose()
-
 
 
 def load_sqlite(path: Path, args: argparse.Namespace, now: int) -> dict[str, Any]:
@@ -245,6 +271,7 @@ async def seed_sqlite(args: argparse.Namespace) -> Seeded:
         info = json.loads(marker.read_text())
         print(f"== sqlite: reusing {path} (seeded {info['seeded']})", flush=True)
         await asyncio.to_thread(upgrade, url)
+        await ensure_indexes(url)
         return Seeded(url, int(info["now"]), info)
     for stale in (path, marker):
         stale.unlink(missing_ok=True)
@@ -279,6 +306,7 @@ async def seed_postgres(args: argparse.Namespace, source: Seeded) -> Seeded:
             if info.get("now") == source.now:
                 print(f"== postgresql: reusing database {name}", flush=True)
                 await asyncio.to_thread(upgrade, url)
+                await ensure_indexes(url)
                 return Seeded(url, source.now, info)
         if exists:
             await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
