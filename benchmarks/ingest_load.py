@@ -277,16 +277,30 @@ def start_bare() -> tuple[subprocess.Popen[bytes], int]:
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of the server process and its children (chunk and
     frame workers), which live as long as the server."""
+    return sum(cpu_by_process(pid).values())
+
+
+def cpu_by_process(pid: int) -> dict[str, float]:
+    """CPU seconds of the server and of each child, named by what it runs."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
+    out: dict[str, float] = {}
     for p in [pid, *children(pid)]:
         try:
             stat = Path(f"/proc/{p}/stat").read_text()
+            cmdline = Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace")
         except FileNotFoundError:
             continue
         fields = stat.rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
+        name = "server"
+        if p != pid:
+            name = (
+                "frame worker" if "prep.worker" in cmdline
+                else "chunk worker" if "spawn_main" in cmdline
+                else "multiprocessing tracker" if "resource_tracker" in cmdline
+                else f"child {p}"
+            )  # fmt: skip
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+    return out
 
 
 def wait_idle(pid: int, limit_s: float = 60.0, busy: float = 0.05) -> None:
@@ -369,10 +383,13 @@ def run_replay(args: argparse.Namespace, extra_env: dict[str, str]) -> dict[str,
         server, key = start_replay(Path(tmp) / "data", **extra_env)
         try:
             pid = server.process.pid
-            cpu_before, began = cpu_seconds(pid), time.monotonic()
+            before, began = cpu_by_process(pid), time.monotonic()
             result = run_client(server.url.replace("http", "ws") + "/ingest/ws", key, pid, args)
             wait_idle(pid)  # the last chunks are cut up to CHUNK_MAX_AGE_SECONDS later
-            result["server_cpu_s"] = cpu_seconds(pid) - cpu_before
+            after = cpu_by_process(pid)
+            by_process = {n: round(s - before.get(n, 0.0), 1) for n, s in after.items()}
+            result["server_cpu_by_process"] = by_process
+            result["server_cpu_s"] = sum(by_process.values())
             result["cpu_window_s"] = time.monotonic() - began
         finally:
             stop_server(server)
@@ -404,7 +421,8 @@ def show(name: str, r: dict[str, Any]) -> None:
     if "server_cpu_s" in r:
         print(
             f"{'':>8}  server CPU (server and workers): {r['server_cpu_s']:.1f} s over "
-            f"{r['cpu_window_s']:.0f} s ({r['server_cpu_s'] / r['cpu_window_s']:.2f} cores)"
+            f"{r['cpu_window_s']:.0f} s ({r['server_cpu_s'] / r['cpu_window_s']:.2f} cores): "
+            + ", ".join(f"{n} {v:.1f} s" for n, v in r["server_cpu_by_process"].items())
         )
 
 

@@ -521,6 +521,12 @@ def ingest_cpu(args: argparse.Namespace) -> list[str]:
         runs[mode].append(result)
     lines = []
     cpu = {m: sum(r["server_cpu_s"] for r in rs) / len(rs) for m, rs in runs.items()}
+    parts: dict[str, dict[str, float]] = {}
+    for mode, results in runs.items():
+        for r in results:
+            for name, seconds in r["server_cpu_by_process"].items():
+                parts.setdefault(name, {}).setdefault(mode, 0.0)
+                parts[name][mode] += seconds / len(results)
     for mode, results in runs.items():
         for r in results:
             ok = (
@@ -537,6 +543,9 @@ def ingest_cpu(args: argparse.Namespace) -> list[str]:
                 f"RSS idle {r['rss_idle_kb_per_conn']:.1f} KB/conn  "
                 f"{'within the ingest targets' if ok else 'OUTSIDE the ingest targets'}"
             )
+    for name, by_mode in parts.items():
+        on, off = by_mode.get("on", 0.0), by_mode.get("off", 0.0)
+        lines.append(f"    {name:<24} on {on:6.1f} s  off {off:6.1f} s  ({on - off:+.1f} s)")
     ratio = cpu["on"] / cpu["off"]
     verdict = "ok" if ratio <= CPU_RATIO_TARGET else "OVER TARGET"
     lines.append(
