@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, select, update
+from sqlalchemy import and_, bindparam, exists, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from replay_server.db.models import PAGE_VIEWS, SESSIONS
@@ -70,6 +70,7 @@ class GroupCounter:
     async def count(self, records: list[SessionFacts]) -> None:
         wanted = sorted({r.sid for r in records if r.insights.pages})
         await self._load(wanted)
+        await self._lock_visitors(records)
         for record in records:
             session = self.sessions.get(record.sid)
             if session is None or not record.insights.pages:
@@ -109,6 +110,26 @@ class GroupCounter:
         if counts:
             await self.db.execute(
                 update(SESSIONS).where(SESSIONS.c.id == bindparam("b_id")), counts
+            )
+
+    async def _lock_visitors(self, records: list[SessionFacts]) -> None:
+        """PostgreSQL: whether a visitor was already counted that day is decided
+        under a lock per visitor, so two nodes counting two sessions of one
+        visitor at once do not both count them. Taken in one order, after the
+        session rows (every group locks those first): no deadlock."""
+        if (await self.db.connection()).dialect.name != "postgresql":
+            return  # SQLite has one writer
+        visitors: set[str] = set()
+        for record in records:
+            session = self.sessions.get(record.sid)
+            if session is None:
+                continue
+            views = (session.views.get(page) for page in record.insights.pages)
+            if any(v is not None and not v["counted"] for v in views):
+                visitors.add(f"{session.row['site_id']}:{session.row['visitor_id']}")
+        for key in sorted(visitors):
+            await self.db.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
             )
 
     async def _load(self, sids: list[str]) -> None:
