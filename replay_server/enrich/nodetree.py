@@ -17,6 +17,7 @@ element) for what it adds later, and its clicks fall back to page coordinates.
 
 from __future__ import annotations
 
+import functools
 import re
 from array import array
 from dataclasses import dataclass, field
@@ -160,35 +161,51 @@ class NodeTree:
 
     def _add(self, node: dict[str, Any], parent: int, before: int | None) -> None:
         # Iterative: a page may nest deeper than the interpreter's recursion limit.
-        stack: list[tuple[dict[str, Any], int, int | None]] = [(node, parent, before)]
+        # Hot (every node of every snapshot): locals, no generators.
+        parents, children, elements = self.parent, self.children, self.elements
+        stack: list[tuple[Any, int, int | None]] = [(node, parent, before)]
+        pop, push = stack.pop, stack.append
         while stack:
-            current, parent_id, before_id = stack.pop()
+            current, parent_id, before_id = pop()
+            if type(current) is not dict:
+                continue
             node_id = current.get("id")
-            if not isinstance(node_id, int) or not 0 <= node_id <= MAX_NODE_ID:
-                continue
-            if len(self.parent) >= MAX_NODES:
-                continue
             # rrweb removes a node before adding it elsewhere: an id already in the
             # tree (or under a parent gone meanwhile) is bogus input, and skipped.
-            if node_id in self.parent or (parent_id != -1 and parent_id not in self.parent):
+            if (
+                type(node_id) is not int
+                or not 0 <= node_id <= MAX_NODE_ID
+                or node_id in parents
+                or (parent_id != -1 and parent_id not in parents)
+                or len(parents) >= MAX_NODES
+            ):
                 continue
-            self.parent[node_id] = parent_id
+            parents[node_id] = parent_id
             if parent_id != -1:
-                siblings = self.children.setdefault(parent_id, [])
-                if before_id is not None and before_id in siblings:
+                siblings = children.get(parent_id)
+                if siblings is None:
+                    children[parent_id] = [node_id]
+                elif before_id is not None and before_id in siblings:
                     siblings.insert(siblings.index(before_id), node_id)
                 else:
                     siblings.append(node_id)
             kind = current.get("type")
             if kind == ELEMENT:
-                self.elements[node_id] = _element(current)
+                attributes = current.get("attributes")
+                if type(attributes) is not dict:
+                    attributes = {}
+                # Strings only reach the cache (a hostile list would not hash).
+                elements[node_id] = _element(
+                    _text(current.get("tagName")),
+                    _text(attributes.get("id")),
+                    _text(attributes.get("class")),
+                )
             elif kind == DOCUMENT and parent_id != -1:
                 continue  # an iframe's document: not part of this page's selectors
             child_nodes = current.get("childNodes")
-            if isinstance(child_nodes, list):
-                stack.extend(
-                    (c, node_id, None) for c in reversed(child_nodes) if isinstance(c, dict)
-                )
+            if type(child_nodes) is list and child_nodes:
+                for child in reversed(child_nodes):
+                    push((child, node_id, None))
 
     def _remove(self, node_id: int) -> None:
         parent = self.parent.get(node_id)
@@ -211,21 +228,19 @@ def _ints(data: bytes) -> array[int]:
     return numbers
 
 
-def _element(node: dict[str, Any]) -> Element:
-    tag = node.get("tagName")
-    tag = tag.lower() if isinstance(tag, str) else ""
+def _text(value: Any) -> str:
+    return value if type(value) is str else ""
+
+
+@functools.lru_cache(maxsize=8192)
+def _element(tag: str, ident: str, raw_classes: str) -> Element:
+    """An element's (tag, id, classes) for selectors; cached, since a page
+    repeats a few combinations thousands of times."""
+    tag = tag.lower()
     if not _TAG.match(tag):
         tag = "*"
-    attributes = node.get("attributes")
-    if not isinstance(attributes, dict):
-        return tag, "", ()
-    ident = attributes.get("id")
-    ident = ident if isinstance(ident, str) and usable(ident) else ""
-    raw = attributes.get("class")
-    classes: tuple[str, ...] = ()
-    if isinstance(raw, str):
-        classes = tuple(c for c in raw.split() if usable(c))[:MAX_CLASSES]
-    return tag, ident, classes
+    classes = tuple(c for c in raw_classes.split() if usable(c))[:MAX_CLASSES]
+    return tag, ident if usable(ident) else "", classes
 
 
 def usable(name: str) -> bool:
