@@ -78,9 +78,9 @@ def upgrade() -> None:
         ),
     )
     op.create_index(
-        "ix_insight_elements_frustration",
+        "ix_insight_elements_frustrated",
         "insight_elements",
-        ["site_id", "day"],
+        ["site_id", "day", "path", "selector", "rage_clicks", "dead_clicks", "error_clicks"],
         sqlite_where=sa.text("rage_clicks + dead_clicks + error_clicks > 0"),
         postgresql_where=sa.text("rage_clicks + dead_clicks + error_clicks > 0"),
     )

@@ -31,8 +31,7 @@ async def stats(request: web.Request) -> web.Response:
     filters = report_filters(site_id, request.query)
     async with request.app[keys.DB]() as db:
         await scope.get_site(db, principal, site_id)
-        body = await site_stats(db, filters)
-    return web.json_response(body)
+    return web.json_response(await site_stats(request.app[keys.DB], filters))
 
 
 async def heatmap(request: web.Request) -> web.Response:
@@ -54,8 +53,8 @@ async def heatmap(request: web.Request) -> web.Response:
     )
     async with request.app[keys.DB]() as db:
         await scope.get_site(db, principal, site_id)
-        body = await (click_map if kind == "click" else scroll_map)(db, filters)
-    return web.json_response(body)
+    report = click_map if kind == "click" else scroll_map
+    return web.json_response(await report(request.app[keys.DB], filters))
 
 
 def report_filters(site_id: int, query: Mapping[str, str]) -> ReportFilters:

@@ -347,10 +347,15 @@ class InsightElement(Base):
     y_sum: Mapped[int] = _count()
 
     __table_args__ = (
-        Index(  # the overview's most frustrating elements: the few rows with any
-            "ix_insight_elements_frustration",
+        Index(  # the overview's most frustrating elements: the rows with any, covered
+            "ix_insight_elements_frustrated",
             "site_id",
             "day",
+            "path",
+            "selector",
+            "rage_clicks",
+            "dead_clicks",
+            "error_clicks",
             sqlite_where=text("rage_clicks + dead_clicks + error_clicks > 0"),
             postgresql_where=text("rage_clicks + dead_clicks + error_clicks > 0"),
         ),

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from replay_server.db.engine import SessionFactory
 from replay_server.db.models import (
     Chunk,
     InsightElement,
@@ -20,6 +21,7 @@ from replay_server.db.models import (
     RecordedSession,
 )
 from replay_server.insights.filters import DAY_MS, LIKE_ESCAPE, ReportFilters, escape_like
+from replay_server.insights.parallel import run_queries
 from replay_server.rollups.deltas import CELL_PX, MAX_PATH
 
 MAX_ELEMENTS = 500
@@ -30,7 +32,22 @@ DEPTH_STEP = 5
 SNAPSHOT_SETTLE_MS = 2000
 
 
-async def click_map(db: AsyncSession, f: ReportFilters) -> dict[str, Any]:
+async def click_map(sessions: SessionFactory, f: ReportFilters) -> dict[str, Any]:
+    """Elements, cells, page views and the snapshot, read at once (parallel.py)."""
+    elements, points, (views, _), shot = await run_queries(
+        sessions, f, _elements, _points, _views_and_fold, snapshot
+    )
+    return {
+        "path": f.path,
+        "device": f.device,
+        "page_views": views,
+        "elements": elements,
+        "points": points,
+        "snapshot": shot,
+    }
+
+
+async def _elements(db: AsyncSession, f: ReportFilters) -> list[dict[str, Any]]:
     e = InsightElement
     clicks = func.sum(e.clicks)
     rows = await db.execute(
@@ -62,6 +79,10 @@ async def click_map(db: AsyncSession, f: ReportFilters) -> dict[str, Any]:
                 "y": int(ys) // n if n else 0,
             }
         )
+    return elements
+
+
+async def _points(db: AsyncSession, f: ReportFilters) -> list[dict[str, int]]:
     p = InsightPoint
     count = func.sum(p.clicks)
     cells = await db.execute(
@@ -72,22 +93,25 @@ async def click_map(db: AsyncSession, f: ReportFilters) -> dict[str, Any]:
         .limit(MAX_POINTS)
     )
     half = CELL_PX // 2
-    points = [
+    return [
         {"x": int(cx) * CELL_PX + half, "y": int(cy) * CELL_PX + half, "count": int(c)}
         for cx, cy, c in cells
     ]
-    views, _ = await _views_and_fold(db, f)
+
+
+async def scroll_map(sessions: SessionFactory, f: ReportFilters) -> dict[str, Any]:
+    depths, (_, fold), shot = await run_queries(sessions, f, _depths, _views_and_fold, snapshot)
     return {
         "path": f.path,
         "device": f.device,
-        "page_views": views,
-        "elements": elements,
-        "points": points,
-        "snapshot": await snapshot(db, f),
+        "page_views": depths[0]["reached"] if depths else 0,
+        "depths": depths,
+        "fold_px": fold,
+        "snapshot": shot,
     }
 
 
-async def scroll_map(db: AsyncSession, f: ReportFilters) -> dict[str, Any]:
+async def _depths(db: AsyncSession, f: ReportFilters) -> list[dict[str, Any]]:
     s = InsightScroll
     rows = await db.execute(
         select(s.depth, func.sum(s.views)).where(*_days(f, s)).group_by(s.depth)
@@ -99,15 +123,7 @@ async def scroll_map(db: AsyncSession, f: ReportFilters) -> dict[str, Any]:
         reached = sum(n for depth, n in by_depth.items() if depth >= percent)
         share = round(reached / total, 4) if total else 0.0
         depths.append({"percent": percent, "reached": reached, "share": share})
-    _, fold = await _views_and_fold(db, f)
-    return {
-        "path": f.path,
-        "device": f.device,
-        "page_views": total,
-        "depths": depths,
-        "fold_px": fold,
-        "snapshot": await snapshot(db, f),
-    }
+    return depths
 
 
 async def snapshot(db: AsyncSession, f: ReportFilters) -> dict[str, Any] | None:

@@ -9,18 +9,32 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from replay_server.db.engine import SessionFactory
 from replay_server.db.models import InsightDay, InsightElement, InsightPage
 from replay_server.insights.filters import DAY_MS, ReportFilters
+from replay_server.insights.parallel import run_queries
 
 TOP_PAGES = 100
 TOP_BREAKDOWN = 20
 TOP_FRUSTRATION = 10
 
 
-async def site_stats(db: AsyncSession, f: ReportFilters) -> dict[str, Any]:
+async def site_stats(sessions: SessionFactory, f: ReportFilters) -> dict[str, Any]:
+    """The overview; its three parts are read at once (parallel.py)."""
+    visits, pages, elements = await run_queries(sessions, f, _visits, _pages, _frustrated_elements)
+    top_pages, frustrated_pages = pages
+    return {
+        **visits,
+        "pages": top_pages,
+        "frustration": {"pages": frustrated_pages, "elements": elements},
+    }
+
+
+async def _visits(db: AsyncSession, f: ReportFilters) -> dict[str, Any]:
+    """Totals, series and breakdowns: from the small rollup of sessions."""
     days = _day_conditions(f)
     totals = (
         await db.execute(
@@ -43,15 +57,10 @@ async def site_stats(db: AsyncSession, f: ReportFilters) -> dict[str, Any]:
             "avg_session_ms": duration // sessions if sessions else 0,
         },
         "series": await _series(db, f, days),
-        "pages": await _pages(db, f),
         "referrers": await _breakdown(db, days, InsightDay.referrer),
         "countries": await _breakdown(db, days, InsightDay.country),
         "devices": await _breakdown(db, days, InsightDay.device),
         "browsers": await _breakdown(db, days, InsightDay.browser),
-        "frustration": {
-            "pages": await _frustrated_pages(db, f),
-            "elements": await _frustrated_elements(db, f),
-        },
     }
 
 
@@ -106,55 +115,77 @@ async def _series(
     return series
 
 
-async def _pages(db: AsyncSession, f: ReportFilters) -> list[dict[str, Any]]:
-    views = func.sum(InsightPage.views)
-    sums = [
-        func.sum(getattr(InsightPage, name))
-        for name in (
-            "visitors", "sessions", "entries", "exits", "bounces", "time_ms", "clicks",
-            "rage_clicks", "dead_clicks", "error_clicks",
+PAGE_SUMS = (
+    "views", "visitors", "sessions", "entries", "exits", "bounces", "time_ms", "clicks",
+    "rage_clicks", "dead_clicks", "error_clicks",
+)  # fmt: skip
+
+
+async def _pages(
+    db: AsyncSession, f: ReportFilters
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The top pages by views and the most frustrating ones, from one scan:
+    each path's sums, ranked both ways, keeping the rows either list needs."""
+    sums = {name: func.sum(getattr(InsightPage, name)) for name in PAGE_SUMS}
+    frustration = sums["rage_clicks"] + sums["dead_clicks"] + sums["error_clicks"]
+    ranked = (
+        select(
+            InsightPage.path,
+            *(total.label(name) for name, total in sums.items()),
+            func.row_number()
+            .over(order_by=(sums["views"].desc(), InsightPage.path))
+            .label("by_views"),
+            func.row_number()
+            .over(order_by=(frustration.desc(), InsightPage.path))
+            .label("by_frustration"),
         )
-    ]  # fmt: skip
-    query: Select[Any] = (
-        select(InsightPage.path, views, *sums)
         .where(*_page_conditions(f))
         .group_by(InsightPage.path)
-        .order_by(views.desc(), InsightPage.path)
-        .limit(TOP_PAGES)
+        .subquery()
     )
-    pages = []
-    for (
-        path,
-        v,
-        visitors,
-        sessions,
-        entries,
-        exits,
-        bounces,
-        time_ms,
-        clicks,
-        rage,
-        dead,
-        err,
-    ) in await db.execute(query):
-        v = int(v)
-        pages.append(
-            {
-                "path": path,
-                "views": v,
-                "visitors": int(visitors),
-                "sessions": int(sessions),
-                "entries": int(entries),
-                "exits": int(exits),
-                "bounces": int(bounces),
-                "avg_time_ms": int(time_ms) // v if v else 0,
-                "clicks": int(clicks),
-                "rage_clicks": int(rage),
-                "dead_clicks": int(dead),
-                "error_clicks": int(err),
-            }
+    frustrated = ranked.c.rage_clicks + ranked.c.dead_clicks + ranked.c.error_clicks
+    rows = (
+        await db.execute(
+            select(ranked).where(
+                (ranked.c.by_views <= TOP_PAGES)
+                | ((ranked.c.by_frustration <= TOP_FRUSTRATION) & (frustrated > 0))
+            )
         )
-    return pages
+    ).all()
+    top = sorted((r for r in rows if r.by_views <= TOP_PAGES), key=lambda r: int(r.by_views))
+    worst = sorted(
+        (r for r in rows if r.by_frustration <= TOP_FRUSTRATION and _frustration(r) > 0),
+        key=lambda r: int(r.by_frustration),
+    )
+    return [_page_row(r) for r in top], [
+        {
+            "path": r.path,
+            **{k: int(getattr(r, k)) for k in ("rage_clicks", "dead_clicks", "error_clicks")},
+        }
+        for r in worst
+    ]
+
+
+def _frustration(row: Any) -> int:
+    return int(row.rage_clicks) + int(row.dead_clicks) + int(row.error_clicks)
+
+
+def _page_row(row: Any) -> dict[str, Any]:
+    views = int(row.views)
+    return {
+        "path": row.path,
+        "views": views,
+        "visitors": int(row.visitors),
+        "sessions": int(row.sessions),
+        "entries": int(row.entries),
+        "exits": int(row.exits),
+        "bounces": int(row.bounces),
+        "avg_time_ms": int(row.time_ms) // views if views else 0,
+        "clicks": int(row.clicks),
+        "rage_clicks": int(row.rage_clicks),
+        "dead_clicks": int(row.dead_clicks),
+        "error_clicks": int(row.error_clicks),
+    }
 
 
 async def _breakdown(
@@ -169,27 +200,6 @@ async def _breakdown(
         .limit(TOP_BREAKDOWN)
     )
     return [{"name": name, "sessions": int(count)} for name, count in rows if count]
-
-
-async def _frustrated_pages(db: AsyncSession, f: ReportFilters) -> list[dict[str, Any]]:
-    rage, dead, err = (
-        func.sum(InsightPage.rage_clicks),
-        func.sum(InsightPage.dead_clicks),
-        func.sum(InsightPage.error_clicks),
-    )
-    total = rage + dead + err
-    rows = await db.execute(
-        select(InsightPage.path, rage, dead, err)
-        .where(*_page_conditions(f))
-        .group_by(InsightPage.path)
-        .having(total > 0)
-        .order_by(total.desc(), InsightPage.path)
-        .limit(TOP_FRUSTRATION)
-    )
-    return [
-        {"path": path, "rage_clicks": int(r), "dead_clicks": int(d), "error_clicks": int(e)}
-        for path, r, d, e in rows
-    ]
 
 
 async def _frustrated_elements(db: AsyncSession, f: ReportFilters) -> list[dict[str, Any]]:
