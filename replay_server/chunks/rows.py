@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from replay_server.chunks.cut import BuiltChunk
 from replay_server.db.models import CHUNKS, PAGE_VIEWS, SESSIONS
 from replay_server.enrich.behaviour import ChunkInsights
-from replay_server.rollups.counting import GroupCounter, SessionFacts
+from replay_server.rollups.counting import SESSION_COLUMNS, GroupCounter, SessionFacts
 
 # (page, first_seq, last_seq) of a stored chunk: it holds every batch of that
 # page whose seq lies in the range (chunks.cut.build_chunks makes runs so).
@@ -69,7 +69,7 @@ async def record_chunk_groups(
     """One result per record: True (recorded), False (the session is gone) or
     ChunkConflict."""
     sids = sorted({r.sid for r in records})
-    sessions = await _lock_totals(db, sids)
+    sessions, counting = await _lock_totals(db, sids)
     ranges, next_idx = await _chunk_ranges(db, sids)
     rows: list[dict[str, Any]] = []
     view_ends: dict[tuple[str, int], int] = {}
@@ -94,17 +94,21 @@ async def record_chunk_groups(
         if r.insights is not None and r.insights.pages:
             facts.append(SessionFacts(r.sid, r.insights, before, totals["duration_ms"]))
         results.append(True)
-    if rows:
-        await db.execute(insert(CHUNKS), rows)
-        await _extend_page_views(db, view_ends)
-        await db.execute(
-            update(SESSIONS).where(SESSIONS.c.id == bindparam("b_id")),
-            [totals for _, totals in sorted(sessions.items()) if totals.pop("touched", False)],
-        )
+    if not rows:
+        return results
+    await db.execute(insert(CHUNKS), rows)
     if facts:
+        # The counter writes the end times of the page views it updates anyway.
         counter = GroupCounter(db)
-        await counter.count(facts)
+        ended = await counter.count(facts, counting, view_ends)
         await counter.write((await db.connection()).dialect.name)
+        view_ends = {k: v for k, v in view_ends.items() if k not in ended}
+    if view_ends:
+        await _extend_page_views(db, view_ends)
+    await db.execute(
+        update(SESSIONS).where(SESSIONS.c.id == bindparam("b_id")),
+        [totals for _, totals in sorted(sessions.items()) if totals.pop("touched", False)],
+    )
     return results
 
 
@@ -128,20 +132,26 @@ def overlapping(ranges: list[SeqRange], chunks: list[BuiltChunk]) -> bool:
     )
 
 
-async def _lock_totals(db: AsyncSession, sids: list[str]) -> dict[str, dict[str, Any]]:
-    columns = [SESSIONS.c[name] for name in (*TOTALS, *INSIGHTS)]
+async def _lock_totals(
+    db: AsyncSession, sids: list[str]
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The sessions' running totals (locked), and what the rollup counter needs
+    of them, read in the same statement."""
+    names = (*TOTALS, *INSIGHTS)
+    counted = [c for c in SESSION_COLUMNS if c not in names]
     query = (
-        select(SESSIONS.c.id, *columns)
+        select(*(SESSIONS.c[name] for name in dict.fromkeys(("id", *names, *counted))))
         .where(SESSIONS.c.id.in_(sids))
         .order_by(SESSIONS.c.id)
         .with_for_update()
     )
     totals: dict[str, dict[str, Any]] = {}
+    counting: dict[str, dict[str, Any]] = {}
     for row in await db.execute(query):
         values = dict(row._mapping)
-        values["b_id"] = values.pop("id")
-        totals[row.id] = values
-    return totals
+        counting[row.id] = {c: values[c] for c in SESSION_COLUMNS}
+        totals[row.id] = {"b_id": row.id, **{name: values[name] for name in names}}
+    return totals, counting
 
 
 async def _chunk_ranges(

@@ -29,8 +29,9 @@ from replay_server.rollups.deltas import MAX_PATH, Deltas, PageKey, rollup_path
 
 DAY_MS = 86_400_000
 VIEW_COLUMNS = (
-    "session_id", "page", "path", "started_ms", "counted", "event_first_ms", "event_last_ms",
-    "time_ms", "scroll_px", "page_height", "scroll_pct", "viewport_w", "viewport_h",
+    "session_id", "page", "path", "started_ms", "ended_ms", "counted", "event_first_ms",
+    "event_last_ms", "time_ms", "scroll_px", "page_height", "scroll_pct", "viewport_w",
+    "viewport_h",
 )  # fmt: skip
 SESSION_COLUMNS = (
     "id", "site_id", "visitor_id", "started_ms", "device", "browser", "os", "country",
@@ -67,10 +68,27 @@ class GroupCounter:
         self._visitor_days: set[tuple[Any, ...]] = set()
         self._visitor_pages: set[tuple[Any, ...]] = set()
 
-    async def count(self, records: list[SessionFacts]) -> None:
+    async def count(
+        self,
+        records: list[SessionFacts],
+        sessions: dict[str, dict[str, Any]] | None = None,
+        view_ends: dict[tuple[str, int], int] | None = None,
+    ) -> set[tuple[str, int]]:
+        """Count the records' facts. `sessions`: the rows (SESSION_COLUMNS) the
+        caller already read, locked; `view_ends`: page views' new end times,
+        written with the counted columns. Returns the page views whose end
+        time it took over (one UPDATE of page_views for both)."""
         wanted = sorted({r.sid for r in records if r.insights.pages})
-        await self._load(wanted)
+        await self._load(wanted, sessions or {})
         await self._lock_visitors(records)
+        ended: set[tuple[str, int]] = set()
+        for (sid, page), end in (view_ends or {}).items():
+            session = self.sessions.get(sid)
+            view = session.views.get(page) if session is not None else None
+            if session is not None and view is not None:
+                view["ended_ms"] = max(view["ended_ms"] or 0, end)
+                session.dirty.add(page)
+                ended.add((sid, page))
         for record in records:
             session = self.sessions.get(record.sid)
             if session is None or not record.insights.pages:
@@ -86,6 +104,7 @@ class GroupCounter:
                     self.deltas.day(
                         _day_key(session.row), duration_ms=record.duration_after - before
                     )
+        return ended
 
     async def write(self, dialect: str) -> None:
         await self.deltas.write(self.db, dialect)
@@ -132,15 +151,21 @@ class GroupCounter:
                 text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
             )
 
-    async def _load(self, sids: list[str]) -> None:
+    async def _load(self, sids: list[str], known: dict[str, dict[str, Any]]) -> None:
         if not sids:
             return
-        rows = await self.db.execute(
-            select(*(SESSIONS.c[c] for c in SESSION_COLUMNS)).where(SESSIONS.c.id.in_(sids))
-        )
-        for row in rows:
-            values = dict(row._mapping)
-            self.sessions[row.id] = _Session(values, {}, values["counted_pages"])
+        missing = [sid for sid in sids if sid not in known]
+        rows = dict(known)
+        if missing:
+            found = await self.db.execute(
+                select(*(SESSIONS.c[c] for c in SESSION_COLUMNS)).where(SESSIONS.c.id.in_(missing))
+            )
+            rows.update({row.id: dict(row._mapping) for row in found})
+        for sid in sids:
+            values = rows.get(sid)
+            if values is not None:
+                values = {c: values[c] for c in SESSION_COLUMNS}
+                self.sessions[sid] = _Session(values, {}, values["counted_pages"])
         views = await self.db.execute(
             select(*(PAGE_VIEWS.c[c] for c in VIEW_COLUMNS)).where(
                 PAGE_VIEWS.c.session_id.in_(sids)
@@ -284,7 +309,7 @@ class GroupCounter:
 
 
 _CHANGING = (
-    "counted", "event_first_ms", "event_last_ms", "time_ms", "scroll_px", "page_height",
+    "ended_ms", "counted", "event_first_ms", "event_last_ms", "time_ms", "scroll_px", "page_height",
     "scroll_pct", "viewport_w", "viewport_h",
 )  # fmt: skip
 
