@@ -145,8 +145,11 @@ def analyse_events(
     result holds that page view's facts too."""
     out = ChunkInsights()
     state = carry.page
-    if page is not None:
+    facts: PageFacts | None = None
+    if page is not None and events:
         pagefacts.on_page(state, page)
+        facts = pagefacts.facts_of(out.pages, page)
+        pagefacts.add_time_span(facts, _timestamp(events[0]), _timestamp(events[-1]))
     for event in events:
         ts = _timestamp(event)
         _expire_waiting(carry, out, ts)
@@ -154,7 +157,6 @@ def analyse_events(
         data = event.get("data")
         if not isinstance(data, dict):
             continue
-        facts = pagefacts.facts_of(out.pages, page, ts) if page is not None else None
         if kind == INCREMENTAL:
             _incremental(carry, out, ts, data, facts)
         elif kind in NAVIGATION_TYPES:
@@ -206,9 +208,7 @@ def _incremental(
             out.rage_clicks += 1
         selector = ""
         if facts is not None:
-            click = pagefacts.click_fact(carry.page, facts, data, rage)
-            facts.clicks.append(click)
-            selector = click.selector
+            selector = pagefacts.add_click(carry.page, facts, data, rage)
         pending = (ts, carry.page.page, selector)
         carry.waiting_clicks.append(pending)
         carry.last_click = pending
@@ -221,7 +221,8 @@ def _error_click(carry: InsightCarry, out: ChunkInsights, ts: float) -> None:
     carry.last_click = None  # one error click per click
     _, page, selector = click
     if page >= 0:
-        pagefacts.facts_of(out.pages, page, 0).errors.append(selector)
+        errors = pagefacts.facts_of(out.pages, page).errors
+        errors[selector] = errors.get(selector, 0) + 1
 
 
 def _interaction(carry: InsightCarry, out: ChunkInsights, ts: float) -> None:
@@ -259,7 +260,8 @@ def _expire_waiting(carry: InsightCarry, out: ChunkInsights, ts: float) -> None:
         out.dead_clicks += 1
         _, page, selector = click
         if page >= 0:
-            pagefacts.facts_of(out.pages, page, 0).dead.append(selector)
+            dead = pagefacts.facts_of(out.pages, page).dead
+            dead[selector] = dead.get(selector, 0) + 1
     carry.waiting_clicks = alive
 
 

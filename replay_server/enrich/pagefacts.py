@@ -24,34 +24,57 @@ MAX_PAGE_PX = 1_000_000  # larger sizes or offsets are bogus: ignored / clamped
 SOURCE_VIEWPORT_RESIZE = 4
 
 
-@dataclass(frozen=True)
-class ClickFact:
-    selector: str
-    x: int  # page coordinates, px
-    y: int
-    rage: bool  # this click made a new burst of rage clicks
+# Counts of one element's clicks in one cut: clicks, rage, and the sums of their
+# page coordinates (for the mean position). A list: cheap to add to and to pickle.
+ElementClicks = list[int]
+CLICKS, RAGE, X_SUM, Y_SUM = range(4)
+CELL_PX = 16  # the click map's grain: clicks are counted per 16 px cell of the page
 
 
 @dataclass
 class PageFacts:
-    """One page view's facts from one cut (added to what earlier cuts gave)."""
+    """One page view's facts from one cut (added to what earlier cuts gave).
+    Clicks come counted by element and by cell here, in the chunk worker, so
+    that the server process handles each element once per cut, not each click."""
 
     first_ts: int = 0
     last_ts: int = 0
-    clicks: list[ClickFact] = field(default_factory=list)
-    dead: list[str] = field(default_factory=list)  # selectors of clicks found dead
-    errors: list[str] = field(default_factory=list)  # ... followed by an error
+    elements: dict[str, ElementClicks] = field(default_factory=dict)  # by selector
+    cells: dict[tuple[int, int], int] = field(default_factory=dict)
+    dead: dict[str, int] = field(default_factory=dict)  # by selector: found dead
+    errors: dict[str, int] = field(default_factory=dict)  # ... followed by an error
     max_bottom: int = 0  # deepest scroll: scroll offset + viewport height, px
     page_height: int = 0
     viewport: tuple[int, int] | None = None
+
+    def add_click(self, selector: str, x: int, y: int, rage: bool) -> None:
+        counts = self.elements.get(selector)
+        if counts is None:
+            counts = self.elements[selector] = [0, 0, 0, 0]
+        counts[CLICKS] += 1
+        counts[RAGE] += rage
+        counts[X_SUM] += x
+        counts[Y_SUM] += y
+        cell = (x // CELL_PX, y // CELL_PX)
+        self.cells[cell] = self.cells.get(cell, 0) + 1
+
+    @property
+    def clicks(self) -> int:
+        return sum(c[CLICKS] for c in self.elements.values())
 
     def merge(self, other: PageFacts) -> None:
         if other.first_ts and (not self.first_ts or other.first_ts < self.first_ts):
             self.first_ts = other.first_ts
         self.last_ts = max(self.last_ts, other.last_ts)
-        self.clicks.extend(other.clicks)
-        self.dead.extend(other.dead)
-        self.errors.extend(other.errors)
+        for selector, counts in other.elements.items():
+            element = self.elements.setdefault(selector, [0, 0, 0, 0])
+            for i, n in enumerate(counts):
+                element[i] += n
+        for cell, n in other.cells.items():
+            self.cells[cell] = self.cells.get(cell, 0) + n
+        for by_selector, more in ((self.dead, other.dead), (self.errors, other.errors)):
+            for selector, n in more.items():
+                by_selector[selector] = by_selector.get(selector, 0) + n
         self.max_bottom = max(self.max_bottom, other.max_bottom)
         self.page_height = max(self.page_height, other.page_height)
         self.viewport = other.viewport or self.viewport
@@ -109,16 +132,20 @@ class PageState:
     __hash__ = None  # type: ignore[assignment]
 
 
-def facts_of(pages: dict[int, PageFacts], page: int, ts: float) -> PageFacts:
+def facts_of(pages: dict[int, PageFacts], page: int) -> PageFacts:
     facts = pages.get(page)
     if facts is None:
         facts = pages[page] = PageFacts()
-    stamp = int(ts)
-    if stamp > 0:
-        if not facts.first_ts or stamp < facts.first_ts:
-            facts.first_ts = stamp
-        facts.last_ts = max(facts.last_ts, stamp)
     return facts
+
+
+def add_time_span(facts: PageFacts, first_ts: float, last_ts: float) -> None:
+    """The page view's events of this cut span first_ts..last_ts."""
+    first, last = int(first_ts), int(last_ts)
+    if first > 0 and (not facts.first_ts or first < facts.first_ts):
+        facts.first_ts = first
+    if last > 0:
+        facts.last_ts = max(facts.last_ts, last)
 
 
 def on_page(state: PageState, page: int) -> None:
@@ -167,8 +194,10 @@ def on_custom(facts: PageFacts, data: dict[str, Any]) -> None:
             facts.page_height = max(facts.page_height, int(height))
 
 
-def click_fact(state: PageState, facts: PageFacts, data: dict[str, Any], rage: bool) -> ClickFact:
-    """Our recorder adds the document scroll at the click (`scrollX`,
+def add_click(state: PageState, facts: PageFacts, data: dict[str, Any], rage: bool) -> str:
+    """Count a click on its element and cell; its element's selector.
+
+    Our recorder adds the document scroll at the click (`scrollX`,
     `scrollY`): rrweb's throttled scroll event may only follow the click.
     Without them, the last scroll seen stands in."""
     scroll_x, scroll_y = data.get("scrollX"), data.get("scrollY")
@@ -176,10 +205,11 @@ def click_fact(state: PageState, facts: PageFacts, data: dict[str, Any], rage: b
         state.scroll = (_px(scroll_x), _px(scroll_y))
         facts.max_bottom = max(facts.max_bottom, state.bottom())
     node = data.get("id")
-    selector = state.tree.selector(node) if isinstance(node, int) else ""
-    x = _px(data.get("x")) + state.scroll[0]
-    y = _px(data.get("y")) + state.scroll[1]
-    return ClickFact(selector, min(x, MAX_PAGE_PX), min(y, MAX_PAGE_PX), rage)
+    selector = state.tree.selector(node) if type(node) is int else ""
+    x = min(_px(data.get("x")) + state.scroll[0], MAX_PAGE_PX)
+    y = min(_px(data.get("y")) + state.scroll[1], MAX_PAGE_PX)
+    facts.add_click(selector, x, y, rage)
+    return selector
 
 
 def _is_number(value: Any) -> bool:

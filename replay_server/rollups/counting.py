@@ -207,21 +207,22 @@ class GroupCounter:
                 d.scroll((site, path, device, day, view["scroll_pct"]), -1)
             d.scroll((site, path, device, day, depth), 1)
             view["scroll_pct"] = depth
-        for click in facts.clicks:
-            rage = int(click.rage)
-            d.page(key, clicks=1, rage_clicks=rage)
+        sid, page = row["id"], view["page"]
+        for selector, (clicks, rage, x_sum, y_sum) in facts.elements.items():
+            d.page(key, clicks=clicks, rage_clicks=rage)
             d.element(
-                (site, path, device, day, click.selector),
-                clicks=1, rage_clicks=rage, x_sum=click.x, y_sum=click.y,
+                (site, path, device, day, selector),
+                clicks=clicks, rage_clicks=rage, x_sum=x_sum, y_sum=y_sum,
             )  # fmt: skip
-            d.point(site, path, device, day, click.x, click.y)
-            d.click(row["id"], view["page"], click.selector, site, path)
-        for selector in facts.dead:
-            d.page(key, dead_clicks=1)
-            d.element((site, path, device, day, selector), dead_clicks=1)
-        for selector in facts.errors:
-            d.page(key, error_clicks=1)
-            d.element((site, path, device, day, selector), error_clicks=1)
+            d.click(sid, page, selector, site, path, clicks)
+        for (cell_x, cell_y), clicks in facts.cells.items():
+            d.point(site, path, device, day, cell_x, cell_y, clicks)
+        for selector, n in facts.dead.items():
+            d.page(key, dead_clicks=n)
+            d.element((site, path, device, day, selector), dead_clicks=n)
+        for selector, n in facts.errors.items():
+            d.page(key, error_clicks=n)
+            d.element((site, path, device, day, selector), error_clicks=n)
 
     async def _count_view(self, session: _Session, view: dict[str, Any], key: PageKey) -> None:
         row = session.row

@@ -21,7 +21,6 @@ from replay_server.db.models import (
     INSIGHT_SCROLLS,
 )
 
-CELL_PX = 16
 # Paths are keys of the rollups' indexes, which PostgreSQL caps at 2,704 bytes
 # a row: longer paths (URLs may hold 8 KiB) are counted under their first 400
 # characters (up to 1,600 bytes; selectors add at most 400 ASCII).
@@ -66,16 +65,18 @@ class Deltas:
         for name, value in counts.items():
             row[name] += value
 
-    def point(self, site: int, path: str, device: str, day: int, x: int, y: int) -> None:
-        self.points[(site, path, device, day, x // CELL_PX, y // CELL_PX)] += 1
+    def point(
+        self, site: int, path: str, device: str, day: int, cell_x: int, cell_y: int, clicks: int
+    ) -> None:
+        self.points[(site, path, device, day, cell_x, cell_y)] += clicks
 
     def scroll(self, key: ScrollKey, change: int) -> None:
         self.scrolls[key] += change
 
-    def click(self, sid: str, page: int, selector: str, site: int, path: str) -> None:
+    def click(self, sid: str, page: int, selector: str, site: int, path: str, n: int) -> None:
         key = (sid, page, selector)
         _, _, count = self.clicks.get(key, (site, path, 0))
-        self.clicks[key] = (site, path, count + 1)
+        self.clicks[key] = (site, path, count + n)
 
     async def write(self, db: AsyncSession, dialect: str) -> None:
         await _upsert(db, dialect, INSIGHT_DAYS, _rows(self.days, INSIGHT_DAYS))

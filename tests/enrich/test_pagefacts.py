@@ -63,14 +63,13 @@ def test_clicks_are_placed_on_the_page_with_their_element() -> None:
         move(9000),
     ]
     facts = analyse_events(carry, events, page=0).pages[0]
-    assert [(c.selector, c.x, c.y) for c in facts.clicks] == [
-        ("button#go", 10, 320),  # the snapshot's initial scroll offset
-        ("button#go", 15, 925),
-    ]
+    # clicks, rage, and the sums of page x and y: 320 = 20 + the snapshot's initial offset
+    assert facts.elements == {"button#go": [2, 0, 10 + 15, 320 + 925]}
+    assert facts.cells == {(0, 20): 1, (0, 57): 1}  # 16 px cells of (10, 320) and (15, 925)
     assert facts.max_bottom == 900 + 800 and facts.page_height == 4000
     assert facts.viewport == (1200, 800)
     assert (facts.first_ts, facts.last_ts) == (1000, 9000)
-    assert facts.dead == ["button#go", "button#go"]  # nothing reacted within a second
+    assert facts.dead == {"button#go": 2}  # nothing reacted within a second
 
 
 def test_an_element_scrolling_inside_the_page_is_not_page_scroll() -> None:
@@ -81,11 +80,11 @@ def test_an_element_scrolling_inside_the_page_is_not_page_scroll() -> None:
 def test_a_dead_click_decided_in_the_next_cut_keeps_its_page_and_element() -> None:
     carry = InsightCarry()
     first = analyse_pages(carry, [(0, [meta(1000), snapshot(1001), click(1500)])])
-    assert first.pages[0].dead == []
+    assert first.pages[0].dead == {}
     # the next cut is of page 1 (the visitor navigated without the page reacting first)
     second = analyse_pages(carry, [(1, [meta(3000), snapshot(3001)])])
-    assert second.dead_clicks == 1 and second.pages[0].dead == ["button#go"]
-    assert second.pages[1].clicks == []
+    assert second.dead_clicks == 1 and second.pages[0].dead == {"button#go": 1}
+    assert second.pages[1].clicks == 0
 
 
 def test_an_error_within_a_second_makes_the_last_click_an_error_click_once() -> None:
@@ -101,7 +100,7 @@ def test_an_error_within_a_second_makes_the_last_click_an_error_click_once() -> 
     ]
     result = analyse_events(carry, events, 0)
     assert result.errors == 3
-    assert result.pages[0].errors == ["button#go"]
+    assert result.pages[0].errors == {"button#go": 1}
 
 
 def test_hostile_values_are_clamped_or_ignored() -> None:
@@ -118,8 +117,8 @@ def test_hostile_values_are_clamped_or_ignored() -> None:
     ]
     facts = analyse_events(carry, events, 0).pages[0]
     assert facts.viewport is None and facts.page_height == 0
-    assert [(c.x, c.y) for c in facts.clicks] == [(0, MAX_PAGE_PX), (10, 20)]
-    assert facts.clicks[1].selector == ""  # a node id that is not an id
+    # (0, MAX_PAGE_PX) and (10, 20); a node id that is not an int has no selector
+    assert facts.elements == {"button#go": [1, 0, 0, MAX_PAGE_PX], "": [1, 0, 10, 20]}
     assert facts.max_bottom == 0
 
 
@@ -135,10 +134,9 @@ def test_the_recorders_scroll_at_the_click_beats_a_late_scroll_event() -> None:
     late["data"].update(scrollX=0, scrollY=1500)
     events = [meta(1000), snapshot(1001), late, scroll(1150, 1500), click(1200, 10, 20)]
     facts = analyse_events(carry, events, 0).pages[0]
-    assert [(c.x, c.y) for c in facts.clicks] == [(10, 1520), (10, 1520)]
+    assert facts.elements == {"button#go": [2, 0, 20, 3040]}  # both at (10, 1520)
     assert facts.max_bottom == 1500 + 800
     bogus = click(1300)
     bogus["data"].update(scrollX=True, scrollY="far")
-    assert (
-        analyse_events(InsightCarry(), [meta(1), snapshot(2), bogus], 0).pages[0].clicks[0].y == 20
-    )
+    plain = analyse_events(InsightCarry(), [meta(1), snapshot(2), bogus], 0).pages[0]
+    assert plain.elements == {"button#go": [1, 0, 10, 20]}

@@ -10,6 +10,7 @@ import { EventType, type eventWithTime } from "@rrweb/types";
 import type { SessionMeta } from "./api";
 import { Controls, type PlayState } from "./controls";
 import { EventList } from "./eventlist";
+import { firstFrame } from "./firstframe";
 import { formatDuration } from "./format";
 import type { Notice } from "./guard";
 import type { Layout } from "./layout";
@@ -23,18 +24,6 @@ const KEY_SEEK_MS = 5000;
 const SKIP_MARGIN_MS = 1000;
 const FIRST_FRAME_TIMEOUT_MS = 2000;
 const KEY_SPEEDS: Record<string, number> = { "1": 1, "2": 2, "3": 4, "4": 8 };
-
-/** Resolves once rrweb has drawn its first full snapshot (it does so on a timer after construction). */
-function firstFrame(replayer: Replayer): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      replayer.off("fullsnapshot-rebuilded", done);
-      resolve();
-    };
-    replayer.on("fullsnapshot-rebuilded", done);
-    window.setTimeout(done, FIRST_FRAME_TIMEOUT_MS);
-  });
-}
 
 export class Player {
   private readonly replayer: Replayer;
@@ -129,7 +118,7 @@ export class Player {
 
   /** Show the first frame; then play, or show the moment asked for with ?t= paused. */
   async open(at: number | null): Promise<void> {
-    await firstFrame(this.replayer);
+    await firstFrame(this.replayer, FIRST_FRAME_TIMEOUT_MS);
     if (at !== null) this.seek(at, false);
     else this.replayer.play(this.firstSnapshot);
     this.render();

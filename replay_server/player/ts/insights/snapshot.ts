@@ -11,6 +11,7 @@
 import { Replayer } from "@rrweb/replay";
 import { EventType, type eventWithTime } from "@rrweb/types";
 import { ApiError, type Api, type SessionMeta } from "../api";
+import { firstFrame } from "../firstframe";
 import { PageGuard } from "../guard";
 import { NO_REFERRER, ReferrerScrubber } from "../referrer";
 import type { Snapshot } from "./data";
@@ -25,17 +26,6 @@ export function snapshotWindow(meta: SessionMeta, snap: Snapshot): { from: numbe
   const starts = chunks.filter((c) => c.has_full_snapshot).map((c) => c.first_ts);
   const from = starts.length ? Math.min(...starts.filter((t) => t <= snap.ts)) : null;
   return { from: from !== null && Number.isFinite(from) ? from : null, to: snap.ts };
-}
-
-function firstFrame(replayer: Replayer): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      replayer.off("fullsnapshot-rebuilded", done);
-      resolve();
-    };
-    replayer.on("fullsnapshot-rebuilded", done);
-    window.setTimeout(done, FIRST_FRAME_TIMEOUT_MS);
-  });
 }
 
 function nextFrame(): Promise<void> {
@@ -79,7 +69,7 @@ export class DrawnPage {
     });
     replayer.iframe.setAttribute("referrerpolicy", NO_REFERRER);
     const start = replayer.getMetaData().startTime;
-    await firstFrame(replayer);
+    await firstFrame(replayer, FIRST_FRAME_TIMEOUT_MS);
     // rrweb applies the events strictly before the offset: +1 includes `ts` itself.
     replayer.pause(Math.max(0, Math.min(snap.ts, events[events.length - 1]?.timestamp ?? snap.ts) - start + 1));
     const width = Number(replayer.iframe.getAttribute("width")) || snap.width || 1280;
