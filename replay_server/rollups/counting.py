@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, select, text, update
+from sqlalchemy import BindParameter, bindparam, exists, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from replay_server.db.models import PAGE_VIEWS, SESSIONS
@@ -114,22 +114,14 @@ class GroupCounter:
             for page in sorted(s.dirty)
         ]
         if views:
-            await self.db.execute(
-                update(PAGE_VIEWS).where(
-                    PAGE_VIEWS.c.session_id == bindparam("b_sid"),
-                    PAGE_VIEWS.c.page == bindparam("b_page"),
-                ),
-                views,
-            )
+            await self.db.execute(_UPDATE_VIEW, views)
         counts = [
             {"b_id": sid, "counted_pages": s.row["counted_pages"]}
             for sid, s in sorted(self.sessions.items())
             if s.row["counted_pages"] != s.counted_before
         ]
         if counts:
-            await self.db.execute(
-                update(SESSIONS).where(SESSIONS.c.id == bindparam("b_id")), counts
-            )
+            await self.db.execute(_UPDATE_SESSION, counts)
 
     async def _lock_visitors(self, records: list[SessionFacts]) -> None:
         """PostgreSQL: whether a visitor was already counted that day is decided
@@ -166,11 +158,7 @@ class GroupCounter:
             if values is not None:
                 values = {c: values[c] for c in SESSION_COLUMNS}
                 self.sessions[sid] = _Session(values, {}, values["counted_pages"])
-        views = await self.db.execute(
-            select(*(PAGE_VIEWS.c[c] for c in VIEW_COLUMNS)).where(
-                PAGE_VIEWS.c.session_id.in_(sids)
-            )
-        )
+        views = await self.db.execute(_LOAD_VIEWS, {"b_sids": sids})
         for view in views:
             session = self.sessions.get(view.session_id)
             if session is not None:
@@ -267,23 +255,13 @@ class GroupCounter:
             return False
         self._visitor_days.add(marker)
         day = row["started_ms"] // DAY_MS
-        s = SESSIONS.c
-        query = select(
-            exists().where(
-                s.site_id == row["site_id"],
-                s.visitor_id == row["visitor_id"],
-                s.counted_pages > 0,
-                s.started_ms >= day * DAY_MS,
-                s.started_ms < (day + 1) * DAY_MS,
-                s.id != row["id"],
-                s.device == row["device"],
-                s.browser == row["browser"],
-                s.os == row["os"],
-                s.country == row["country"],
-                s.referrer_domain == row["referrer_domain"],
-            )
-        )
-        return not await self.db.scalar(query)
+        params = {
+            **{f"b_{c}": row[c] for c in ("site_id", "visitor_id", "id", "device", "browser",
+                                          "os", "country", "referrer_domain")},
+            "b_from": day * DAY_MS,
+            "b_to": (day + 1) * DAY_MS,
+        }  # fmt: skip
+        return not await self.db.scalar(_VISITED_THAT_DAY, params)
 
     async def _first_view_of_day(self, row: dict[str, Any], key: PageKey) -> bool:
         """No page view of the path by the visitor (same device) counted that day."""
@@ -292,21 +270,59 @@ class GroupCounter:
             return False
         self._visitor_pages.add(marker)
         site, day, path, device = key
-        s, v = SESSIONS.c, PAGE_VIEWS.c
-        query = select(
-            exists()
-            .select_from(PAGE_VIEWS.join(SESSIONS, and_(s.id == v.session_id)))
-            .where(
-                s.site_id == site,
-                s.visitor_id == row["visitor_id"],
-                s.device == device,
-                func.substr(v.path, 1, MAX_PATH) == path,
-                v.counted.is_(True),
-                v.started_ms >= day * DAY_MS,
-                v.started_ms < (day + 1) * DAY_MS,
-            )
-        )
-        return not await self.db.scalar(query)
+        params = {
+            "b_site_id": site,
+            "b_visitor_id": row["visitor_id"],
+            "b_device": device,
+            "b_path": path,
+            "b_from": day * DAY_MS,
+            "b_to": (day + 1) * DAY_MS,
+        }
+        return not await self.db.scalar(_VIEWED_THAT_DAY, params)
+
+
+def _param(name: str) -> BindParameter[Any]:
+    return bindparam(f"b_{name}")
+
+
+# Statements built once (SQLAlchemy caches their compiled form; building them
+# anew for every group commit costs the event loop more than running them).
+_S, _V = SESSIONS.c, PAGE_VIEWS.c
+_LOAD_VIEWS = select(*(_V[c] for c in VIEW_COLUMNS)).where(
+    _V.session_id.in_(bindparam("b_sids", expanding=True))
+)
+_UPDATE_VIEW = update(PAGE_VIEWS).where(
+    _V.session_id == bindparam("b_sid"), _V.page == bindparam("b_page")
+)
+_UPDATE_SESSION = update(SESSIONS).where(_S.id == bindparam("b_id"))
+_VISITED_THAT_DAY = select(
+    exists().where(
+        _S.site_id == _param("site_id"),
+        _S.visitor_id == _param("visitor_id"),
+        _S.counted_pages > 0,
+        _S.started_ms >= _param("from"),
+        _S.started_ms < _param("to"),
+        _S.id != _param("id"),
+        _S.device == _param("device"),
+        _S.browser == _param("browser"),
+        _S.os == _param("os"),
+        _S.country == _param("country"),
+        _S.referrer_domain == _param("referrer_domain"),
+    )
+)
+_VIEWED_THAT_DAY = select(
+    exists()
+    .select_from(PAGE_VIEWS.join(SESSIONS, _S.id == _V.session_id))
+    .where(
+        _S.site_id == _param("site_id"),
+        _S.visitor_id == _param("visitor_id"),
+        _S.device == _param("device"),
+        func.substr(_V.path, 1, MAX_PATH) == _param("path"),
+        _V.counted.is_(True),
+        _V.started_ms >= _param("from"),
+        _V.started_ms < _param("to"),
+    )
+)
 
 
 _CHANGING = (

@@ -5,12 +5,14 @@ order."""
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import Insert
 
 from replay_server.db.models import (
     ELEMENT_CLICKS,
@@ -111,13 +113,17 @@ async def _upsert(
 ) -> None:
     """Add each row's counts (every non-key column, or only `add`) to the
     stored row of its key, created at zero."""
-    if not rows:
-        return
+    if rows:
+        await db.execute(_upsert_statement(dialect, table, add), rows)
+
+
+@functools.cache
+def _upsert_statement(dialect: str, table: Table, add: str) -> Insert:
+    """Built once per table (the event loop would otherwise build it per group)."""
     keys = [c.name for c in table.primary_key.columns]
     counts = [add] if add else [c.name for c in table.columns if c.name not in keys]
     insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-    statement = insert.on_conflict_do_update(
+    return insert.on_conflict_do_update(
         index_elements=keys,
         set_={c: table.c[c] + insert.excluded[c] for c in counts},
     )
-    await db.execute(statement, rows)
