@@ -52,7 +52,7 @@ from benchmarks.search_seed import (  # noqa: E402
     percentile,
     site_sizes,
 )
-from replay_server import accounts  # noqa: E402
+from replay_server.accounts import orgs as accounts  # noqa: E402
 from replay_server.app import create_app  # noqa: E402
 from replay_server.db.engine import make_engine, make_session_factory  # noqa: E402
 from replay_server.db.migrate import upgrade  # noqa: E402
