@@ -26,17 +26,13 @@ MAX_DAYS = 3 * 366
 
 
 async def stats(request: web.Request) -> web.Response:
-    principal = require_principal(request)
-    site_id = id_in_path(request, "site_id")
+    site_id = await _own_site(request)
     filters = report_filters(site_id, request.query)
-    async with request.app[keys.DB]() as db:
-        await scope.get_site(db, principal, site_id)
     return web.json_response(await site_stats(request.app[keys.DB], filters))
 
 
 async def heatmap(request: web.Request) -> web.Response:
-    principal = require_principal(request)
-    site_id = id_in_path(request, "site_id")
+    site_id = await _own_site(request)
     query = request.query
     kind = _choice(query, "kind", HEATMAP_KINDS)
     device = _choice(query, "device", HEATMAP_DEVICES)
@@ -51,10 +47,18 @@ async def heatmap(request: web.Request) -> web.Response:
         url=base.url,
         url_match="exact",
     )
-    async with request.app[keys.DB]() as db:
-        await scope.get_site(db, principal, site_id)
     report = click_map if kind == "click" else scroll_map
     return web.json_response(await report(request.app[keys.DB], filters))
+
+
+async def _own_site(request: web.Request) -> int:
+    """The site in the path, if the caller may see it: checked before the
+    parameters, so another organisation's site is 404 whatever it asks."""
+    principal = require_principal(request)
+    site_id = id_in_path(request, "site_id")
+    async with request.app[keys.DB]() as db:
+        await scope.get_site(db, principal, site_id)
+    return site_id
 
 
 def report_filters(site_id: int, query: Mapping[str, str]) -> ReportFilters:

@@ -85,8 +85,12 @@ def site_context(site_id: int, name: str) -> dict[str, Any]:
 
 
 async def site_home(request: web.Request) -> web.Response:
-    """`/sites/{id}`: a site opens on its overview."""
+    """`/sites/{id}`: a site opens on its overview (another organisation's
+    site is 404 here too, not a redirect that confirms it exists)."""
+    principal = require_principal(request)
     site_id = id_in_path(request, "site_id")
+    async with request.app[keys.DB]() as db:
+        await scope.get_site(db, principal, site_id)
     raise web.HTTPFound(request.app.router["overview"].url_for(site_id=str(site_id)))
 
 
