@@ -131,8 +131,9 @@ class NodeTree:
                 steps.append(f"{tag}#{ident}")
                 break
             step = tag + "".join(f".{c}" for c in classes)
-            if self._ambiguous(current, parent, element):
-                step += f":nth-child({self._position(current, parent)})"
+            position = self._nth_if_ambiguous(current, parent, element)
+            if position:
+                step += f":nth-child({position})"
             steps.append(step)
             current = parent
         if not steps:
@@ -140,24 +141,28 @@ class NodeTree:
         selector = " > ".join(reversed(steps))
         return selector if len(selector) <= MAX_SELECTOR_LENGTH else ""
 
-    def _ambiguous(self, node: int, parent: int, element: Element) -> bool:
+    def _nth_if_ambiguous(self, node: int, parent: int, element: Element) -> int:
+        """The element's 1-based position among its parent's element children
+        (as :nth-child counts) when a sibling would match the same step (same
+        tag, every class of ours), else 0. One pass over the siblings."""
         tag, _, classes = element
-        for sibling in self.children.get(parent, ()):
-            other = self.elements.get(sibling)
-            if sibling != node and other is not None and other[0] == tag:
-                if set(classes) <= set(other[2]):
-                    return True
-        return False
-
-    def _position(self, node: int, parent: int) -> int:
-        """1-based among the parent's element children, as :nth-child counts."""
+        elements = self.elements
         position = 0
+        found = 0
+        ambiguous = False
         for sibling in self.children.get(parent, ()):
-            if sibling in self.elements:
-                position += 1
+            other = elements.get(sibling)
+            if other is None:
+                continue
+            position += 1
             if sibling == node:
-                break
-        return position
+                found = position
+            elif not ambiguous and other[0] == tag:
+                theirs = other[2]
+                ambiguous = all(c in theirs for c in classes)
+            if found and ambiguous:
+                return found
+        return found if ambiguous else 0
 
     def _add(self, node: dict[str, Any], parent: int, before: int | None) -> None:
         # Iterative: a page may nest deeper than the interpreter's recursion limit.
