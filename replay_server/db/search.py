@@ -54,7 +54,7 @@ SORTS: dict[str, InstrumentedAttribute[int]] = {
     "longest": RecordedSession.duration_ms,
     "most_active": RecordedSession.active_ms,
 }
-_LIKE_ESCAPE = "/"
+LIKE_ESCAPE = "/"
 _CURSOR_KEY = re.compile(r"-?[0-9]{1,18}")  # within a signed 64-bit integer
 _CURSOR_ID = re.compile(r"[!-~]{1,64}")  # printable ASCII: session ids are UUIDs
 _MAX_CHAR = "\U0010ffff"
@@ -220,7 +220,7 @@ class _UrlPlan:
         await self.db.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         q = self.query
         match = _page_matches(self.dialect, q.url, q.url_match)
-        pattern = f"%{_escape_like(q.url)}%"
+        pattern = f"%{escape_like(q.url)}%"
         matcher = UrlMatcher(self.db, self.site_id, q.url, q.url_match, match, pattern)
         condition = await matcher.rare(cap)
         if condition is None:
@@ -293,12 +293,12 @@ def _page_matches(dialect: str, url: str, match: str) -> ColumnElement[bool]:
     anything else with the whole URL; case-sensitive."""
     if match == "contains":
         target = PageView.url if "://" in url else _rest_column(dialect)
-        return target.ilike(f"%{_escape_like(url)}%", escape=_LIKE_ESCAPE)
+        return target.ilike(f"%{escape_like(url)}%", escape=LIKE_ESCAPE)
     column = PageView.path if url.startswith("/") else PageView.url
     if match == "exact":
         return column == url
     if dialect == "postgresql":  # a LIKE prefix can use the text_pattern_ops index
-        return column.like(f"{_escape_like(url)}%", escape=_LIKE_ESCAPE)
+        return column.like(f"{escape_like(url)}%", escape=LIKE_ESCAPE)
     return (column >= url) & (column < url + _MAX_CHAR)  # BINARY collation: a b-tree range
 
 
@@ -309,12 +309,7 @@ def _clicked(site_id: int, q: SessionQuery) -> ColumnElement[bool]:
     conditions = [clicks.site_id == site_id, clicks.selector == q.clicked]
     if q.url:
         path = urlsplit(q.url).path or "/" if "://" in q.url else q.url
-        if q.url_match == "exact":
-            conditions.append(clicks.path == path)
-        elif q.url_match == "prefix":
-            conditions.append(clicks.path.like(f"{_escape_like(path)}%", escape=_LIKE_ESCAPE))
-        else:
-            conditions.append(clicks.path.ilike(f"%{_escape_like(path)}%", escape=_LIKE_ESCAPE))
+        conditions.append(path_matches(clicks.path, path, q.url_match))
     return RecordedSession.id.in_(select(clicks.session_id).where(*conditions))
 
 
@@ -372,9 +367,21 @@ async def _fts_candidates(db: AsyncSession, site_id: int, url: str, cap: int) ->
     return ids
 
 
-def _escape_like(value: str) -> str:
+def path_matches(column: InstrumentedAttribute[str], path: str, match: str) -> ColumnElement[bool]:
+    """A path column against `path` under `match` (exact, prefix, or a
+    case-insensitive substring), as the session search and the reports match
+    paths their rollups and click index keep."""
+    if match == "exact":
+        return column == path
+    if match == "prefix":
+        return column.like(f"{escape_like(path)}%", escape=LIKE_ESCAPE)
+    return column.ilike(f"%{escape_like(path)}%", escape=LIKE_ESCAPE)
+
+
+def escape_like(value: str) -> str:
+    """`value` literal in a LIKE pattern escaped with LIKE_ESCAPE."""
     return (
-        value.replace(_LIKE_ESCAPE, _LIKE_ESCAPE * 2)
-        .replace("%", _LIKE_ESCAPE + "%")
-        .replace("_", _LIKE_ESCAPE + "_")
+        value.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
     )

@@ -14,11 +14,11 @@ from urllib.parse import urlsplit
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import InstrumentedAttribute
 
+from replay_server.db.search import path_matches
 from replay_server.rollups.deltas import rollup_path
 
 DAY_MS = 86_400_000
 DEFAULT_DAYS = 30
-LIKE_ESCAPE = "\\"
 
 
 @dataclass(frozen=True)
@@ -46,21 +46,7 @@ class ReportFilters:
         return rollup_path(self.page_path)
 
     def path_matches(self, column: InstrumentedAttribute[str]) -> ColumnElement[bool]:
-        path = self.path
-        if self.url_match == "exact":
-            return column == path
-        escaped = escape_like(path)
-        if self.url_match == "prefix":
-            return column.like(f"{escaped}%", escape=LIKE_ESCAPE)
-        return column.ilike(f"%{escaped}%", escape=LIKE_ESCAPE)
-
-
-def escape_like(value: str) -> str:
-    return (
-        value.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
-        .replace("%", LIKE_ESCAPE + "%")
-        .replace("_", LIKE_ESCAPE + "_")
-    )
+        return path_matches(column, self.path, self.url_match)
 
 
 def day_range(from_ms: int | None, to_ms: int | None, now_ms: int) -> tuple[int, int]:

@@ -20,8 +20,9 @@ from replay_server.db.models import (
     PageView,
     RecordedSession,
 )
+from replay_server.db.search import path_matches
 from replay_server.enrich.pagefacts import CELL_PX
-from replay_server.insights.filters import DAY_MS, LIKE_ESCAPE, ReportFilters, escape_like
+from replay_server.insights.filters import DAY_MS, ReportFilters
 from replay_server.insights.parallel import run_queries
 from replay_server.rollups.deltas import MAX_PATH
 
@@ -203,7 +204,7 @@ def _page_path_is(f: ReportFilters) -> ColumnElement[bool]:
     """The page views of the path (a path cut for the rollups: those it starts)."""
     if len(f.path) < MAX_PATH:
         return PageView.path == f.path
-    return PageView.path.like(f"{escape_like(f.path)}%", escape=LIKE_ESCAPE)
+    return path_matches(PageView.path, f.path, "prefix")
 
 
 def _days(f: ReportFilters, table: Any) -> list[ColumnElement[bool]]:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from replay_server.db.engine import SessionFactory
 from replay_server.db.models import RecordedSession
-from replay_server.db.search import _escape_like, _page_matches
+from replay_server.db.search import _page_matches, escape_like
 from replay_server.db.search_pg import UrlMatcher
 from tests.conftest import AddSession, Tenant
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.parametrize(
 
 def matcher(db: AsyncSession, site_id: int, url: str, match: str) -> UrlMatcher:
     page_match = _page_matches("postgresql", url, match)
-    return UrlMatcher(db, site_id, url, match, page_match, f"%{_escape_like(url)}%")
+    return UrlMatcher(db, site_id, url, match, page_match, f"%{escape_like(url)}%")
 
 
 async def ids_where(db: SessionFactory, condition: ColumnElement[bool]) -> set[str]:
