@@ -69,13 +69,27 @@ def start_server(data_dir: Path, **extra_env: str) -> ServerProcess:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited early:\n{server.log()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return server
-        except OSError:
-            time.sleep(0.1)
+        if _answers_healthz(port):
+            return server
+        time.sleep(0.1)
     stop_server(server)
     raise RuntimeError(f"server did not start:\n{server.log()}")
+
+
+def _answers_healthz(port: int) -> bool:
+    """Ready when a whole /healthz exchange is done and the server closed the
+    connection. A bare TCP connect is not enough: on a loaded machine the server
+    may accept that socket only later, and a test counting connections (the caps
+    in test_conn_guard) would count it against its own."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            answer = b""
+            while chunk := sock.recv(4096):
+                answer += chunk
+    except OSError:
+        return False
+    return answer.startswith(b"HTTP/1.1 ")  # any answer: some tests start unhealthy nodes
 
 
 def stop_server(server: ServerProcess, sig: int = signal.SIGTERM) -> None:
