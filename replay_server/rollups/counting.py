@@ -19,13 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, exists, func, select, text, update
+from sqlalchemy import BindParameter, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from replay_server.db.models import PAGE_VIEWS, SESSIONS
 from replay_server.enrich.behaviour import ChunkInsights
 from replay_server.enrich.pagefacts import PageFacts
-from replay_server.rollups.deltas import MAX_PATH, Deltas, PageKey, rollup_path
+from replay_server.rollups.deltas import Deltas, PageKey, rollup_path
 
 DAY_MS = 86_400_000
 VIEW_COLUMNS = (
@@ -67,6 +67,10 @@ class GroupCounter:
         self.sessions: dict[str, _Session] = {}
         self._visitor_days: set[tuple[Any, ...]] = set()
         self._visitor_pages: set[tuple[Any, ...]] = set()
+        # Read from the stored rows by _read_visits: a visitor's counted sessions
+        # (session ids by day key) and counted page views (by page key).
+        self._stored_visits: dict[tuple[Any, ...], set[str]] = {}
+        self._stored_views: set[tuple[Any, ...]] = set()
 
     async def count(
         self,
@@ -80,7 +84,9 @@ class GroupCounter:
         time it took over (one UPDATE of page_views for both)."""
         wanted = sorted({r.sid for r in records if r.insights.pages})
         await self._load(wanted, sessions or {})
-        await self._lock_visitors(records)
+        visitors = self._visitors_to_count(records)
+        await self._lock_visitors(visitors)
+        await self._read_visits(visitors)
         ended: set[tuple[str, int]] = set()
         for (sid, page), end in (view_ends or {}).items():
             session = self.sessions.get(sid)
@@ -123,25 +129,62 @@ class GroupCounter:
         if counts:
             await self.db.execute(_UPDATE_SESSION, counts)
 
-    async def _lock_visitors(self, records: list[SessionFacts]) -> None:
-        """PostgreSQL: whether a visitor was already counted that day is decided
-        under a lock per visitor, so two nodes counting two sessions of one
-        visitor at once do not both count them. Taken in one order, after the
-        session rows (every group locks those first): no deadlock."""
-        if (await self.db.connection()).dialect.name != "postgresql":
-            return  # SQLite has one writer
-        visitors: set[str] = set()
+    def _visitors_to_count(self, records: list[SessionFacts]) -> dict[tuple[int, str], set[int]]:
+        """The visitors (site, visitor id) with a page view first counted in this
+        group, and the days at stake for each (the session's and its views')."""
+        visitors: dict[tuple[int, str], set[int]] = {}
         for record in records:
             session = self.sessions.get(record.sid)
             if session is None:
                 continue
-            views = (session.views.get(page) for page in record.insights.pages)
-            if any(v is not None and not v["counted"] for v in views):
-                visitors.add(f"{session.row['site_id']}:{session.row['visitor_id']}")
-        for key in sorted(visitors):
+            row = session.row
+            for page in record.insights.pages:
+                view = session.views.get(page)
+                if view is not None and not view["counted"]:
+                    days = visitors.setdefault((row["site_id"], row["visitor_id"]), set())
+                    days.update((row["started_ms"] // DAY_MS, _day(view)))
+        return visitors
+
+    async def _lock_visitors(self, visitors: dict[tuple[int, str], set[int]]) -> None:
+        """PostgreSQL: whether a visitor was already counted that day is decided
+        under a lock per visitor, so two nodes counting two sessions of one
+        visitor at once do not both count them. Taken in one order, after the
+        session rows (every group locks those first): no deadlock."""
+        if not visitors or (await self.db.connection()).dialect.name != "postgresql":
+            return  # SQLite has one writer
+        for site, visitor in sorted(visitors):
             await self.db.execute(
-                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                {"key": f"{site}:{visitor}"},
             )
+
+    async def _read_visits(self, visitors: dict[tuple[int, str], set[int]]) -> None:
+        """What the stored rows say of these visitors on the days at stake: their
+        counted sessions and page views. Two statements for the group rather than
+        two per page view counted (most groups count a new view of each session)."""
+        if not visitors:
+            return
+        days = set().union(*visitors.values())
+        window = {"b_from": min(days) * DAY_MS, "b_to": (max(days) + 1) * DAY_MS}
+        by_site: dict[int, list[str]] = {}
+        for site, visitor in sorted(visitors):
+            by_site.setdefault(site, []).append(visitor)
+        for site, ids in by_site.items():
+            for part in range(0, len(ids), _VISITORS_PER_STATEMENT):
+                params = {
+                    "b_site_id": site,
+                    "b_visitors": ids[part : part + _VISITORS_PER_STATEMENT],
+                }
+                for row in await self.db.execute(_VISITED_SESSIONS, {**params, **window}):
+                    values = dict(row._mapping)
+                    self._stored_visits.setdefault(
+                        (*_day_key(values), values["visitor_id"]), set()
+                    ).add(values["id"])
+                for row in await self.db.execute(_VIEWED_PATHS, {**params, **window}):
+                    self._stored_views.add(
+                        (site, row.started_ms // DAY_MS, rollup_path(row.path), row.device,
+                         row.visitor_id)
+                    )  # fmt: skip
 
     async def _load(self, sids: list[str], known: dict[str, dict[str, Any]]) -> None:
         if not sids:
@@ -219,7 +262,7 @@ class GroupCounter:
         counted = [v for v in session.views.values() if v["counted"]]
         if not counted:
             d.day(day_key, sessions=1, bounces=1)
-            if await self._first_visit_of_day(row):
+            if self._first_visit_of_day(row):
                 d.day(day_key, visitors=1)
         elif len(counted) == 1:
             entry = counted[0]
@@ -232,7 +275,7 @@ class GroupCounter:
         ]
         if not same_day_path:
             d.page(key, sessions=1)
-        if await self._first_view_of_day(row, key):
+        if self._first_view_of_day(row, key):
             d.page(key, visitors=1)
         if not counted:
             d.page(key, entries=1, exits=1, bounces=1)
@@ -248,37 +291,21 @@ class GroupCounter:
         view["counted"] = True
         row["counted_pages"] += 1
 
-    async def _first_visit_of_day(self, row: dict[str, Any]) -> bool:
+    def _first_visit_of_day(self, row: dict[str, Any]) -> bool:
         """No other session of the visitor with the same key counted that day."""
         marker = (*_day_key(row), row["visitor_id"])
         if marker in self._visitor_days:
             return False
         self._visitor_days.add(marker)
-        day = row["started_ms"] // DAY_MS
-        params = {
-            **{f"b_{c}": row[c] for c in ("site_id", "visitor_id", "id", "device", "browser",
-                                          "os", "country", "referrer_domain")},
-            "b_from": day * DAY_MS,
-            "b_to": (day + 1) * DAY_MS,
-        }  # fmt: skip
-        return not await self.db.scalar(_VISITED_THAT_DAY, params)
+        return not self._stored_visits.get(marker, set()) - {row["id"]}
 
-    async def _first_view_of_day(self, row: dict[str, Any], key: PageKey) -> bool:
+    def _first_view_of_day(self, row: dict[str, Any], key: PageKey) -> bool:
         """No page view of the path by the visitor (same device) counted that day."""
         marker = (*key, row["visitor_id"])
         if marker in self._visitor_pages:
             return False
         self._visitor_pages.add(marker)
-        site, day, path, device = key
-        params = {
-            "b_site_id": site,
-            "b_visitor_id": row["visitor_id"],
-            "b_device": device,
-            "b_path": path,
-            "b_from": day * DAY_MS,
-            "b_to": (day + 1) * DAY_MS,
-        }
-        return not await self.db.scalar(_VIEWED_THAT_DAY, params)
+        return marker not in self._stored_views
 
 
 def _param(name: str) -> BindParameter[Any]:
@@ -295,29 +322,23 @@ _UPDATE_VIEW = update(PAGE_VIEWS).where(
     _V.session_id == bindparam("b_sid"), _V.page == bindparam("b_page")
 )
 _UPDATE_SESSION = update(SESSIONS).where(_S.id == bindparam("b_id"))
-_VISITED_THAT_DAY = select(
-    exists().where(
-        _S.site_id == _param("site_id"),
-        _S.visitor_id == _param("visitor_id"),
-        _S.counted_pages > 0,
-        _S.started_ms >= _param("from"),
-        _S.started_ms < _param("to"),
-        _S.id != _param("id"),
-        _S.device == _param("device"),
-        _S.browser == _param("browser"),
-        _S.os == _param("os"),
-        _S.country == _param("country"),
-        _S.referrer_domain == _param("referrer_domain"),
-    )
-)
-_VIEWED_THAT_DAY = select(
-    exists()
+_VISITORS_PER_STATEMENT = 500  # bound parameters stay far below any driver's limit
+_VISITED_SESSIONS = select(
+    *(_S[c] for c in ("id", "site_id", "visitor_id", "started_ms", "device", "browser", "os",
+                      "country", "referrer_domain"))
+).where(
+    _S.site_id == _param("site_id"),
+    _S.visitor_id.in_(bindparam("b_visitors", expanding=True)),
+    _S.counted_pages > 0,
+    _S.started_ms >= _param("from"),
+    _S.started_ms < _param("to"),
+)  # fmt: skip
+_VIEWED_PATHS = (
+    select(_S.visitor_id, _S.device, _V.path, _V.started_ms)
     .select_from(PAGE_VIEWS.join(SESSIONS, _S.id == _V.session_id))
     .where(
         _S.site_id == _param("site_id"),
-        _S.visitor_id == _param("visitor_id"),
-        _S.device == _param("device"),
-        func.substr(_V.path, 1, MAX_PATH) == _param("path"),
+        _S.visitor_id.in_(bindparam("b_visitors", expanding=True)),
         _V.counted.is_(True),
         _V.started_ms >= _param("from"),
         _V.started_ms < _param("to"),
