@@ -54,6 +54,11 @@ class NodeTree:
     parent: dict[int, int] = field(default_factory=dict)
     children: dict[int, list[int]] = field(default_factory=dict)
     elements: dict[int, Element] = field(default_factory=dict)
+    # Selectors already named, and for each parent whose children a cached
+    # selector's position depends on, the nodes to forget when they change:
+    # a page mostly changes elsewhere than where visitors click again.
+    _selectors: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
+    _dependents: dict[int, list[int]] = field(default_factory=dict, compare=False, repr=False)
 
     def pack(self) -> Packed:
         """Compact and fast to pickle: a few byte strings instead of thousands
@@ -119,7 +124,11 @@ class NodeTree:
     def selector(self, node_id: int) -> str:
         """The element's selector; "" when it is not an element of this page's
         document (unknown, in an iframe or shadow root) or the path is too long."""
+        cached = self._selectors.get(node_id)
+        if cached is not None:
+            return cached
         steps: list[str] = []
+        parents: list[int] = []  # whose children the steps' positions were taken from
         current = node_id
         while current != self.root:
             element = self.elements.get(current)
@@ -132,6 +141,7 @@ class NodeTree:
                 break
             step = tag + "".join(f".{c}" for c in classes)
             position = self._nth_if_ambiguous(current, parent, element)
+            parents.append(parent)
             if position:
                 step += f":nth-child({position})"
             steps.append(step)
@@ -139,7 +149,18 @@ class NodeTree:
         if not steps:
             return ""
         selector = " > ".join(reversed(steps))
-        return selector if len(selector) <= MAX_SELECTOR_LENGTH else ""
+        if len(selector) > MAX_SELECTOR_LENGTH:
+            selector = ""
+        self._selectors[node_id] = selector
+        for parent in parents:
+            self._dependents.setdefault(parent, []).append(node_id)
+        return selector
+
+    def _children_changed(self, parent: int) -> None:
+        nodes = self._dependents.pop(parent, None)
+        if nodes:
+            for node in nodes:
+                self._selectors.pop(node, None)
 
     def _nth_if_ambiguous(self, node: int, parent: int, element: Element) -> int:
         """The element's 1-based position among its parent's element children
@@ -168,6 +189,8 @@ class NodeTree:
         # Iterative: a page may nest deeper than the interpreter's recursion limit.
         # Hot (every node of every snapshot): locals, no generators.
         parents, children, elements = self.parent, self.children, self.elements
+        if self._dependents:
+            self._children_changed(parent)  # the nodes below are new: nothing cached
         stack: list[tuple[Any, int, int | None]] = [(node, parent, before)]
         pop, push = stack.pop, stack.append
         while stack:
@@ -219,11 +242,17 @@ class NodeTree:
         siblings = self.children.get(parent)
         if siblings is not None and node_id in siblings:
             siblings.remove(node_id)
+        forget = bool(self._selectors)
+        if forget:
+            self._children_changed(parent)
         stack = [node_id]
         while stack:
             current = stack.pop()
             self.parent.pop(current, None)
             self.elements.pop(current, None)
+            if forget:
+                self._selectors.pop(current, None)
+                self._dependents.pop(current, None)
             stack.extend(self.children.pop(current, ()))
 
 

@@ -146,3 +146,50 @@ def test_any_tree_and_mutations_give_a_selector_or_nothing(
     assert isinstance(selector, str) and len(selector) <= MAX_SELECTOR_LENGTH
     if selector:
         assert clicked in tree.elements
+
+
+# Small pages of look-alike siblings and mutations that hit them (ids 5..40):
+# positions and ambiguity change with every add and remove.
+page_ids = st.integers(min_value=4, max_value=40)
+look_alikes = st.recursive(
+    st.builds(
+        lambda i, tag, cls: el(i, tag, **({"class": cls} if cls else {})),
+        page_ids, st.sampled_from(["li", "div"]), st.sampled_from(["", "a", "a b"]),
+    ),
+    lambda children: st.builds(
+        lambda i, tag, kids: el(i, tag, *kids),
+        page_ids, st.sampled_from(["ul", "div"]), st.lists(children, max_size=4),
+    ),
+    max_leaves=10,
+)  # fmt: skip
+page_changes = st.fixed_dictionaries(
+    {
+        "adds": st.lists(
+            st.fixed_dictionaries({"parentId": page_ids, "nextId": st.one_of(st.none(), page_ids),
+                                   "node": look_alikes}),
+            max_size=3,
+        ),
+        "removes": st.lists(st.fixed_dictionaries({"id": page_ids}), max_size=2),
+    }
+)  # fmt: skip
+
+
+@given(
+    body=st.lists(look_alikes, max_size=4),
+    changes=st.lists(page_changes, min_size=1, max_size=6),
+)
+@settings(max_examples=300, deadline=None)
+def test_selectors_remembered_between_mutations_are_those_of_a_fresh_tree(
+    body: list[dict[str, Any]], changes: list[dict[str, Any]]
+) -> None:
+    """The tree remembers the selectors it named until the children they were
+    counted among change: after any mutations, every selector it gives equals
+    what a tree that never named anything (its trip through pack) gives."""
+    tree = NodeTree.from_snapshot(document(*body))
+    for change in changes:
+        named = list(tree.elements)
+        for node in named:
+            tree.selector(node)
+        tree.apply_mutation(change)
+        fresh = NodeTree.unpack(tree.pack())
+        assert [tree.selector(n) for n in named] == [fresh.selector(n) for n in named]
