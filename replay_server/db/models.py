@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -268,8 +269,37 @@ class Chunk(Base):
     stored_bytes: Mapped[int] = mapped_column(BigInteger)
     has_full_snapshot: Mapped[bool] = mapped_column(Boolean)
     created_ms: Mapped[int] = mapped_column(BigInteger)
+    # The site dictionary its blob was compressed with (revision 0006; 0: none).
+    # Not a foreign key: retention deletes a dictionary only once no chunk names it.
+    dictionary_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
-    __table_args__ = (UniqueConstraint("session_id", "page", "first_seq", "first_ts"),)
+    __table_args__ = (
+        UniqueConstraint("session_id", "page", "first_seq", "first_ts"),
+        # Whether any chunk still needs a dictionary; how many use the newest.
+        Index(
+            "ix_chunks_dictionary",
+            "dictionary_id",
+            sqlite_where=text("dictionary_id > 0"),
+            postgresql_where=text("dictionary_id > 0"),
+        ),
+    )
+
+
+class SiteDictionary(Base):
+    """A zstd dictionary trained on a site's own chunks (chunks/dictionaries.py),
+    revision 0006. Each training adds a row; new chunks use the site's newest."""
+
+    __tablename__ = "chunk_dictionaries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    sample_count: Mapped[int] = mapped_column(Integer)
+    sample_bytes: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+    # Ids are never reused on SQLite either (a chunk names its dictionary by id).
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012
 
 
 def _site_fk() -> Mapped[int]:
@@ -413,6 +443,7 @@ class ElementClick(Base):
 SESSIONS = cast(Table, RecordedSession.__table__)
 PAGE_VIEWS = cast(Table, PageView.__table__)
 CHUNKS = cast(Table, Chunk.__table__)
+DICTIONARIES = cast(Table, SiteDictionary.__table__)
 INSIGHT_DAYS = cast(Table, InsightDay.__table__)
 INSIGHT_PAGES = cast(Table, InsightPage.__table__)
 INSIGHT_ELEMENTS = cast(Table, InsightElement.__table__)

@@ -7,7 +7,14 @@ import msgpack
 import pytest
 
 from replay_server.chunks.cut import build_chunks
-from replay_server.chunks.format import FORMAT_VERSION, MAGIC, decode_chunk, encode_chunk
+from replay_server.chunks.format import (
+    FORMAT_VERSION,
+    MAGIC,
+    chunk_dictionary_id,
+    decode_chunk,
+    encode_chunk,
+    encode_chunk_v1,
+)
 from replay_server.errors import CorruptChunk
 from replay_server.spool.records import SpoolEntry, decode_spool_payload, encode_spool_payload
 from tests.rrweb_events import mouse_move, now_ms, page_events
@@ -23,7 +30,15 @@ def test_round_trip_and_compression() -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"RSCK", b"XXXX\x01abc", MAGIC + b"\x02" + b"zz", MAGIC + b"\x01" + b"not zstd"],
+    [
+        b"",
+        b"RSCK",
+        b"XXXX\x01abc",
+        MAGIC + b"\x02" + b"zz",
+        MAGIC + b"\x03" + bytes(4) + b"zz",
+        MAGIC + b"\x01" + b"not zstd",
+        MAGIC + b"\x02" + bytes(4) + b"not zstd",
+    ],
 )
 def test_corrupt_or_unknown_chunks_fail_loudly(data: bytes) -> None:
     with pytest.raises(CorruptChunk):
@@ -84,3 +99,11 @@ def test_spool_records_of_earlier_versions_still_decode() -> None:
     events = [mouse_move(now_ms())]
     old = msgpack.packb({"site": 7, "sid": "s" * 36, "seq": 3, "page": 0, "ev": events})
     assert decode_spool_payload(old) == SpoolEntry(7, "s" * 36, 3, 0, events)
+
+
+def test_version_1_chunks_still_decode() -> None:
+    events = page_events(now_ms(), items=20)
+    data, _ = encode_chunk_v1(events)
+    assert data[4] == 1
+    assert chunk_dictionary_id(data) == 0
+    assert decode_chunk(data) == events
