@@ -15,6 +15,7 @@ from replay_server import keys
 from replay_server.auth.middleware import auth_middleware
 from replay_server.auth.secret import load_or_create_secret
 from replay_server.auth.throttle import FailureWindow, LoginThrottle
+from replay_server.chunks.dictionary_trainer import DictionaryTrainer
 from replay_server.dashboard import setup_templates
 from replay_server.enrich.geoip import open_mmdb_countries
 from replay_server.enrich.visitmeta import IptoccCountries
@@ -65,6 +66,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_live_broker)
     app.cleanup_ctx.append(_ingestor)
     app.cleanup_ctx.append(_retention_sweeper)
+    app.cleanup_ctx.append(_dictionary_trainer)
     app.cleanup_ctx.append(_deadline_sweeper)
     setup_recorder_sockets(app)
     setup_templates(app)
@@ -149,6 +151,21 @@ async def _retention_sweeper(app: web.Application) -> AsyncIterator[None]:
     sweeper.start()
     yield
     await sweeper.close()
+
+
+async def _dictionary_trainer(app: web.Application) -> AsyncIterator[None]:
+    """Site dictionaries (chunks/dictionary_trainer.py), at the retention sweep's cadence."""
+    ingestor = app[keys.INGESTOR]
+    trainer = DictionaryTrainer(
+        app[keys.DB],
+        app[keys.BLOBS],
+        ingestor.builder,
+        ingestor.writer.dictionaries,
+        app[keys.SETTINGS].retention_sweep_seconds,
+    )
+    trainer.start()
+    yield
+    await trainer.close()
 
 
 async def _deadline_sweeper(app: web.Application) -> AsyncIterator[None]:

@@ -17,15 +17,19 @@ import logging
 import multiprocessing
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from replay_server.chunks.cut import BuiltChunk, build_chunks
+from replay_server.chunks.format import ChunkDictionary
 from replay_server.enrich.behaviour import ChunkInsights, InsightCarry, analyse_batches
 from replay_server.spool.records import RawEntry, decode_spool_payload
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class BuildFailed(Exception):
@@ -56,12 +60,18 @@ class BuildResult:
         return cls(cut.chunks, cut.insights, cut.carry)
 
 
-def build_cut(payloads: list[bytes], carry: InsightCarry, facts: bool = True) -> BuiltCut:
+def build_cut(
+    payloads: list[bytes],
+    carry: InsightCarry,
+    facts: bool = True,
+    dictionary: ChunkDictionary | None = None,
+) -> BuiltCut:
     """The chunks and behaviour counts of spooled batches (given in seq order),
-    with the page views' facts for the insight rollups when `facts` is on."""
+    with the page views' facts for the insight rollups when `facts` is on,
+    compressed with the site's `dictionary` (if it has one)."""
     batches = [decode_spool_payload(p) for p in payloads]
     insights = analyse_batches(batches, carry, facts)
-    return BuiltCut(build_chunks(batches), insights, carry)
+    return BuiltCut(build_chunks(batches, dictionary), insights, carry)
 
 
 class ChunkBuilder:
@@ -74,21 +84,28 @@ class ChunkBuilder:
         self._facts = facts
         self._pool: ProcessPoolExecutor | None = None
 
-    async def build(self, batches: list[RawEntry], carry: InsightCarry) -> BuiltCut:
-        """`carry` is not modified: the result holds the carry after the cut."""
+    async def build(
+        self,
+        batches: list[RawEntry],
+        carry: InsightCarry,
+        dictionary: ChunkDictionary | None = None,
+    ) -> BuiltCut:
+        """`carry` is not modified: the result holds the carry after the cut.
+        The dictionary (16 KB) travels with each cut; the worker keeps its
+        compressor per dictionary (chunks/format.py)."""
         payloads = [b.payload for b in batches]
         if self._workers <= 0:
             # A copy of the carry, as a worker process would get.
             try:
                 return await asyncio.to_thread(
-                    build_cut, payloads, copy.deepcopy(carry), self._facts
+                    build_cut, payloads, copy.deepcopy(carry), self._facts, dictionary
                 )
             except Exception as e:
                 raise BuildFailed(f"{type(e).__name__}: {e}") from e
         pool = self._pool_now()
         try:
             return await asyncio.get_running_loop().run_in_executor(
-                pool, build_cut, payloads, carry, self._facts
+                pool, build_cut, payloads, carry, self._facts, dictionary
             )
         except BrokenProcessPool as e:
             # A worker died (killed, out of memory): the next build starts a new pool.
@@ -100,6 +117,20 @@ class ChunkBuilder:
         except Exception as e:
             # Raised by build_cut itself: something in these records.
             raise BuildFailed(f"{type(e).__name__}: {e}") from e
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Other CPU work on bytes (dictionary training): in a worker process
+        like a cut (in a thread with no workers). Raises what `fn` raises."""
+        if self._workers <= 0:
+            return await asyncio.to_thread(fn, *args)
+        pool = self._pool_now()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+        except BrokenProcessPool as e:
+            if self._pool is pool:
+                self._pool = None
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise BuildFailed("the chunk worker died") from e
 
     def _pool_now(self) -> ProcessPoolExecutor:
         if self._pool is None:

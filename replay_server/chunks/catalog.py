@@ -33,6 +33,10 @@ class ChunkCatalog:
         self._records = GroupCommit(self._record_group)
         self._ranges = GroupCommit(self._ranges_group)
 
+    @property
+    def db(self) -> SessionFactory:
+        return self._db
+
     async def stored_ranges(self, sid: str) -> list[SeqRange] | None:
         """The seq ranges of the session's stored chunks; None for an unknown session."""
         return await self._ranges.submit(sid)

@@ -7,7 +7,13 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from replay_server.chunks.format import FORMAT_VERSION, QUARANTINED, encode_chunk
+from replay_server.chunks.format import (
+    FORMAT_VERSION,
+    NO_DICTIONARY,
+    QUARANTINED,
+    ChunkDictionary,
+    encode_chunk,
+)
 from replay_server.snapshot import EventType
 from replay_server.spool.records import SpoolEntry
 
@@ -29,6 +35,7 @@ class BuiltChunk:
     last_ts: int
     event_count: int
     has_full_snapshot: bool
+    dictionary_id: int = NO_DICTIONARY  # the site dictionary `data` was compressed with
 
 
 def quarantine_key(site_id: int, sid: str, seq: int, page: int) -> str:
@@ -63,8 +70,11 @@ def quarantined_chunk(
     )
 
 
-def build_chunks(batches: list[SpoolEntry]) -> list[BuiltChunk]:
-    """Group batches by page (in order of first appearance) and encode each group.
+def build_chunks(
+    batches: list[SpoolEntry], dictionary: ChunkDictionary | None = None
+) -> list[BuiltChunk]:
+    """Group batches by page (in order of first appearance) and encode each group
+    (with the site's `dictionary`, if it has one).
 
     A group is split where the seqs of this cut have a gap, so a chunk's
     [first_seq, last_seq] holds every batch of its page in that range: the
@@ -74,7 +84,7 @@ def build_chunks(batches: list[SpoolEntry]) -> list[BuiltChunk]:
     for group in _runs(batches):
         events = [event for batch in group for event in batch.events]
         events.sort(key=_timestamp)  # stable: ties keep their recorded order
-        data, raw_bytes = encode_chunk(events)
+        data, raw_bytes = encode_chunk(events, dictionary)
         first = group[0]
         chunks.append(
             BuiltChunk(
@@ -89,6 +99,7 @@ def build_chunks(batches: list[SpoolEntry]) -> list[BuiltChunk]:
                 last_ts=int(_timestamp(events[-1])) if events else 0,
                 event_count=len(events),
                 has_full_snapshot=any(e.get("type") == _FULL_SNAPSHOT for e in events),
+                dictionary_id=dictionary.id if dictionary is not None else NO_DICTIONARY,
             )
         )
     return chunks

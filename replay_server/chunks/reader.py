@@ -8,13 +8,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy import select
 
-from replay_server.chunks.format import QUARANTINED, decode_chunk
+from replay_server.chunks.dictionary_store import DictionaryCache
+from replay_server.chunks.format import QUARANTINED, ChunkDictionary, decode_chunk
 from replay_server.chunks.rows import SeqRange, is_covered
 from replay_server.db.engine import SessionFactory
 from replay_server.db.models import Chunk
@@ -82,9 +83,14 @@ async def fetch_blobs(blobs: BlobStore, keys: list[str]) -> list[bytes | _Absent
 
 
 async def decode_chunks(
-    chunks: list[Chunk], blobs: list[bytes | _Absent]
+    chunks: list[Chunk],
+    blobs: list[bytes | _Absent],
+    dictionaries: Mapping[int, ChunkDictionary] | None = None,
 ) -> tuple[list[tuple[int, list[dict[str, Any]]]], list[MissingChunk]]:
-    """(page, events) of every readable chunk, and a report of the others."""
+    """(page, events) of every readable chunk, and a report of the others.
+    `dictionaries`: those the chunks name (DictionaryCache.get_many); a chunk
+    whose dictionary is not there is reported as corrupt."""
+    known = dictionaries or {}
     pieces: list[tuple[int, list[dict[str, Any]]]] = []
     missing: list[MissingChunk] = []
     for chunk, data in zip(chunks, blobs, strict=True):
@@ -93,7 +99,9 @@ async def decode_chunks(
             reason = "quarantined: this batch could not be stored as a chunk (kept aside)"
         elif isinstance(data, bytes):
             try:
-                pieces.append((chunk.page, await asyncio.to_thread(decode_chunk, data)))
+                dictionary = known.get(chunk.dictionary_id)
+                events = await asyncio.to_thread(decode_chunk, data, dictionary)
+                pieces.append((chunk.page, events))
                 continue
             except CorruptChunk as e:
                 reason = f"corrupt: {e.message}"
@@ -136,6 +144,7 @@ class SessionReader:
         self.blobs = blobs
         self.spool = spool
         self._receiving = receiving
+        self.dictionaries = DictionaryCache(db)
 
     async def read_session(
         self,
@@ -180,7 +189,8 @@ class SessionReader:
             seqs = [c.last_seq for c in chunks]
             if state is not None and state.site_id == site_id:
                 seqs.extend(p.seq for p in state.pending)
-        pieces, missing = await decode_chunks(chunks, blobs)
+        dictionaries = await self.dictionaries.get_many(c.dictionary_id for c in chunks)
+        pieces, missing = await decode_chunks(chunks, blobs, dictionaries)
         for gap in missing:
             log.warning("session %s: chunk %d skipped (%s)", session_id, gap.chunk, gap.reason)
         pieces.extend(pending)

@@ -187,6 +187,7 @@ def _chunk_row(r: ChunkRecord, c: BuiltChunk, idx: int) -> dict[str, Any]:
         "stored_bytes": len(c.data),
         "has_full_snapshot": c.has_full_snapshot,
         "created_ms": r.now_ms,
+        "dictionary_id": c.dictionary_id,
     }
 
 

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from replay_server.chunks.build import BuildFailed, BuildResult, ChunkBuilder
 from replay_server.chunks.catalog import ChunkCatalog
 from replay_server.chunks.cut import BuiltChunk, quarantined_chunk
+from replay_server.chunks.dictionary_store import NewestDictionaries
+from replay_server.chunks.format import ChunkDictionary
 from replay_server.chunks.rows import ChunkConflict, SeqRange, is_covered
 from replay_server.enrich.behaviour import ChunkInsights, InsightCarry
 from replay_server.errors import StorageError
@@ -49,10 +51,20 @@ class StoredCut:
 
 
 class ChunkWriter:
-    def __init__(self, catalog: ChunkCatalog, blobs: BlobStore, builder: ChunkBuilder) -> None:
+    """`dictionaries`: each site's newest zstd dictionary (looked up in the
+    catalog's database unless given), which new chunks are compressed with."""
+
+    def __init__(
+        self,
+        catalog: ChunkCatalog,
+        blobs: BlobStore,
+        builder: ChunkBuilder,
+        dictionaries: NewestDictionaries | None = None,
+    ) -> None:
         self.catalog = catalog
         self.blobs = blobs
         self.builder = builder
+        self.dictionaries = dictionaries or NewestDictionaries(catalog.db)
 
     async def store(
         self, sid: str, batches: list[RawEntry], carry: InsightCarry | None = None
@@ -69,7 +81,8 @@ class ChunkWriter:
             duplicates = len(unique) - len(fresh)
             if not fresh:
                 return StoredCut(carry=start, duplicates=duplicates)
-            built = await self._build(sid, fresh, start)
+            dictionary = await self.dictionaries.newest(fresh[0].site_id)
+            built = await self._build(sid, fresh, start, dictionary)
             chunks = built.chunks + built.quarantined
             try:
                 await self._put_all(chunks)
@@ -106,13 +119,19 @@ class ChunkWriter:
             return StoredCut(built.chunks, built.carry, duplicates, stored, len(built.quarantined))
         raise StorageError(f"session {sid}: chunks kept conflicting with other nodes' chunks")
 
-    async def _build(self, sid: str, batches: list[RawEntry], carry: InsightCarry) -> BuildResult:
+    async def _build(
+        self,
+        sid: str,
+        batches: list[RawEntry],
+        carry: InsightCarry,
+        dictionary: ChunkDictionary | None,
+    ) -> BuildResult:
         """Chunks of `batches`. A record that cannot be chunked must not block
         the others, nor be retried forever: when building fails, each batch is
         built alone, and those that fail alone are quarantined (kept as they
         are, recorded as chunks that read back as missing)."""
         try:
-            return BuildResult.of(await self.builder.build(batches, carry))
+            return BuildResult.of(await self.builder.build(batches, carry, dictionary))
         except BuildFailed as e:
             failure = str(e)
             log.warning("session %s: building %d batches failed (%s)", sid, len(batches), e)
@@ -120,7 +139,7 @@ class ChunkWriter:
         poison: list[RawEntry] = []
         for batch in batches:
             try:
-                await self.builder.build([batch], InsightCarry())
+                await self.builder.build([batch], InsightCarry(), dictionary)
                 good.append(batch)
             except BuildFailed as e:
                 failure = str(e)
@@ -134,7 +153,7 @@ class ChunkWriter:
         ]
         if not good:
             return BuildResult([], ChunkInsights(), carry, kept, failure)
-        built = await self.builder.build(good, carry)
+        built = await self.builder.build(good, carry, dictionary)
         return BuildResult(built.chunks, built.insights, built.carry, kept, failure)
 
     async def _put_all(self, chunks: list[BuiltChunk]) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, update
 
+from replay_server.chunks.dictionary_store import DictionaryCache
 from replay_server.chunks.reader import decode_chunks, fetch_blobs
 from replay_server.db.engine import SessionFactory
 from replay_server.db.models import (
@@ -129,10 +130,12 @@ async def _count_sessions(db: SessionFactory, blobs: BlobStore, sids: list[str])
     by_session: dict[str, list[Chunk]] = {}
     for chunk in chunks:
         by_session.setdefault(chunk.session_id, []).append(chunk)
+    dictionaries = DictionaryCache(db)  # chunks compressed with a site dictionary
     for sid in sids:
         rows = by_session.get(sid, [])
         data = await fetch_blobs(blobs, [c.blob_key for c in rows])
-        pieces, missing = await decode_chunks(rows, data)
+        needed = await dictionaries.get_many(c.dictionary_id for c in rows)
+        pieces, missing = await decode_chunks(rows, data, needed)
         unreadable += len(missing)
         pages: dict[int, list[dict[str, object]]] = {}
         for page, events in pieces:

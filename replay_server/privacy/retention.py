@@ -16,11 +16,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, and_, delete, exists, func, select
 
 from replay_server.accounts.site_settings import SiteSettings
 from replay_server.db.engine import SessionFactory
-from replay_server.db.models import INSIGHT_ROLLUPS, RecordedSession, Site
+from replay_server.db.models import CHUNKS, DICTIONARIES, INSIGHT_ROLLUPS, RecordedSession, Site
 from replay_server.privacy.erasure import Erased, SessionRef, erase_sessions, measure
 from replay_server.storage.base import BlobStore
 from replay_server.timeutil import now_ms
@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 DAY_MS = 86_400_000
 BATCH_SIZE = 200
 FIRST_SWEEP_DELAY_SECONDS = 60.0
+# A superseded site dictionary is kept this long after its successor appeared,
+# even when no chunk names it: writers pick up a new dictionary within a minute
+# (chunks/dictionary_store.py) and may be compressing with the old one until then.
+DICTIONARY_GRACE_MS = 3_600_000
 
 Progress = Callable[[int], None]
 
@@ -58,6 +62,7 @@ class SweepReport:
     total: Erased = field(default_factory=Erased)
     by_site: dict[int, Erased] = field(default_factory=dict)
     rollup_rows: int = 0  # insight rollup rows of days past REPLAY_INSIGHTS_RETENTION_DAYS
+    dictionaries: int = 0  # site dictionaries no chunk needs any more
 
 
 async def site_retentions(db: SessionFactory, now_ms: int) -> list[SiteRetention]:
@@ -106,7 +111,30 @@ async def sweep(
             report.total.add(erased)
         if dry_run and progress is not None:
             progress(erased.sessions)
+    if not dry_run:
+        report.dictionaries = await expire_dictionaries(db, now_ms)
     return report
+
+
+async def expire_dictionaries(db: SessionFactory, now_ms: int) -> int:
+    """Delete the site dictionaries that no chunk names and that a newer one of
+    their site replaced more than DICTIONARY_GRACE_MS ago; how many. A site's
+    newest is kept (new chunks use it); a deleted site's go with it (cascade)."""
+    old = DICTIONARIES.alias("old")
+    newer = DICTIONARIES.alias("newer")
+    superseded = exists().where(
+        and_(
+            newer.c.site_id == old.c.site_id,
+            newer.c.id > old.c.id,
+            newer.c.created_ms < now_ms - DICTIONARY_GRACE_MS,
+        )
+    )
+    needed = exists().where(CHUNKS.c.dictionary_id == old.c.id)
+    async with db() as session, session.begin():
+        ids = list(await session.scalars(select(old.c.id).where(superseded, ~needed)))
+        if ids:
+            await session.execute(delete(DICTIONARIES).where(DICTIONARIES.c.id.in_(ids)))
+    return len(ids)
 
 
 async def expire_rollups(db: SessionFactory, first_kept_day: int) -> int:
