@@ -75,12 +75,12 @@ def samples_of(events: list[dict[str, object]], piece: int = SAMPLE_PIECE_BYTES)
     run = bytearray()
     for event in events:
         packed = pack(event)
-        if len(packed) > piece:
-            samples.extend(packed[i : i + piece] for i in range(0, len(packed), piece))
-            continue
         if run and len(run) + len(packed) > piece:
             samples.append(bytes(run))
             run.clear()
+        if len(packed) > piece:
+            samples.extend(packed[i : i + piece] for i in range(0, len(packed), piece))
+            continue
         run += packed
     if run:
         samples.append(bytes(run))

@@ -1,0 +1,130 @@
+"""Chunk format v2 with site dictionaries, and training them (chunks/dictionaries.py)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from replay_server.bounds import pack
+from replay_server.chunks.dictionaries import (
+    MIN_CHUNKS,
+    MIN_RAW_BYTES,
+    RETRAIN_AFTER_CHUNKS,
+    SAMPLE_PIECE_BYTES,
+    SiteVolume,
+    decide,
+    samples_of,
+    train,
+    train_from_chunks,
+)
+from replay_server.chunks.format import (
+    FORMAT_VERSION,
+    ChunkDictionary,
+    chunk_dictionary_id,
+    decode_chunk,
+    encode_chunk,
+    encode_chunk_v1,
+)
+from replay_server.errors import CorruptChunk
+from tests.chunks.site_pages import site_sessions
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "shop_session.json.gz"
+
+
+def pages(seed: int, sessions: int) -> list[list[dict[str, Any]]]:
+    return [page for session in site_sessions(seed, sessions) for page in session]
+
+
+@pytest.fixture(scope="module")
+def dictionary() -> ChunkDictionary:
+    samples = [s for page in pages(1, 20) for s in samples_of(page)]
+    data = train(samples)
+    assert data is not None
+    return ChunkDictionary(7, data)
+
+
+def test_v2_round_trip_names_its_dictionary(dictionary: ChunkDictionary) -> None:
+    events = pages(2, 1)[0]
+    data, raw = encode_chunk(events, dictionary)
+    assert data[4] == FORMAT_VERSION and chunk_dictionary_id(data) == 7
+    assert decode_chunk(data, dictionary) == events
+    assert raw == len(pack(events))
+    plain, _ = encode_chunk(events)
+    assert chunk_dictionary_id(plain) == 0 and decode_chunk(plain) == events
+
+
+def test_a_dictionary_makes_other_pages_of_the_site_smaller(dictionary: ChunkDictionary) -> None:
+    unseen = pages(3, 10)  # sessions the dictionary was not trained on
+    with_dictionary = sum(len(encode_chunk(p, dictionary)[0]) for p in unseen)
+    without = sum(len(encode_chunk_v1(p)[0]) for p in unseen)
+    assert with_dictionary < 0.8 * without
+
+
+def test_a_missing_or_other_dictionary_fails_loudly(dictionary: ChunkDictionary) -> None:
+    data, _ = encode_chunk(pages(2, 1)[0], dictionary)
+    with pytest.raises(CorruptChunk, match="dictionary 7"):
+        decode_chunk(data)
+    with pytest.raises(CorruptChunk, match="dictionary 7"):
+        decode_chunk(data, ChunkDictionary(8, dictionary.data))
+    with pytest.raises(CorruptChunk):  # right id, wrong bytes: zstd refuses the frame
+        other = train([s for p in pages(9, 20) for s in samples_of(p)])
+        assert other is not None
+        decode_chunk(data, ChunkDictionary(7, other))
+
+
+def test_codecs_are_cached_by_id_and_bytes(dictionary: ChunkDictionary) -> None:
+    """An id can come back with other bytes (a deleted site's dictionary): a
+    compressor cached by id alone would write chunks the new one cannot read."""
+    other_data = train([s for p in pages(5, 20) for s in samples_of(p)])
+    assert other_data is not None and other_data != dictionary.data
+    events = pages(6, 1)[0]
+    first, _ = encode_chunk(events, dictionary)
+    again = ChunkDictionary(dictionary.id, other_data)
+    second, _ = encode_chunk(events, again)
+    assert decode_chunk(first, dictionary) == events
+    assert decode_chunk(second, again) == events
+
+
+def test_samples_are_smallish_pieces_of_the_events_msgpack() -> None:
+    events = json.loads(gzip.decompress(FIXTURE.read_bytes()))
+    samples = samples_of(events)
+    assert len(samples) > 1
+    assert all(0 < len(s) <= SAMPLE_PIECE_BYTES for s in samples)
+    assert b"".join(samples) == b"".join(pack(e) for e in events)
+
+
+def test_too_few_samples_train_nothing() -> None:
+    events = json.loads(gzip.decompress(FIXTURE.read_bytes()))
+    assert train(samples_of(events)) is None  # one small recording
+
+
+def test_training_from_stored_chunks_reads_each_with_its_dictionary(
+    dictionary: ChunkDictionary,
+) -> None:
+    recordings = pages(4, 20)
+    blobs = [encode_chunk(p, dictionary if i % 2 else None)[0] for i, p in enumerate(recordings)]
+    blobs.append(b"RSCK\x09 garbage")  # skipped, not fatal
+    trained = train_from_chunks(blobs, [dictionary])
+    assert trained is not None
+    assert trained.sample_bytes == sum(len(pack(e)) for p in recordings for e in p)
+    # Without the dictionary half the chunks cannot be read: fewer samples.
+    fewer = train_from_chunks(blobs, [])
+    assert fewer is not None and fewer.sample_count < trained.sample_count
+
+
+@pytest.mark.parametrize(
+    ("volume", "due"),
+    [
+        (SiteVolume(MIN_CHUNKS - 1, 10 * MIN_RAW_BYTES, False, 0), False),
+        (SiteVolume(10 * MIN_CHUNKS, MIN_RAW_BYTES - 1, False, 0), False),
+        (SiteVolume(MIN_CHUNKS, MIN_RAW_BYTES, False, 0), True),
+        (SiteVolume(0, 0, True, RETRAIN_AFTER_CHUNKS - 1), False),
+        (SiteVolume(0, 0, True, RETRAIN_AFTER_CHUNKS), True),
+    ],
+)
+def test_training_thresholds(volume: SiteVolume, due: bool) -> None:
+    assert decide(volume) is due
