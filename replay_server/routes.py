@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from replay_server.api import insights, live, privacy, v1
+from replay_server.api import chunks, insights, live, privacy, v1
 from replay_server.dashboard import account, invitations, orgs, pages, profile, sites
 from replay_server.dashboard import insights as insight_pages
 from replay_server.player import STATIC_DIR
@@ -35,6 +35,8 @@ def http_surface() -> list[web.AbstractRouteDef]:
         web.get("/api/v1/sites/{site_id}/heatmap", insights.heatmap),
         web.get("/api/v1/sessions/{session_id}", v1.get_session),
         web.get("/api/v1/sessions/{session_id}/events", v1.get_events),
+        web.get("/api/v1/sessions/{session_id}/chunks/{chunk}", chunks.get_chunk_blob),
+        web.get("/api/v1/sites/{site_id}/dictionaries/{dictionary_id}", chunks.get_dictionary),
         web.get("/api/v1/sessions/{session_id}/live", live.live_view),
         web.delete("/api/v1/sessions/{session_id}", privacy.delete_session),
         web.delete("/api/v1/sites/{site_id}/visitors/{visitor_id}", privacy.delete_visitor),

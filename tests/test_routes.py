@@ -38,6 +38,6 @@ def test_every_api_route_is_documented() -> None:
         for r in http_surface()
         if isinstance(r, web.RouteDef) and r.path.startswith("/api/")
     ]
-    assert len(api) == 10
+    assert len(api) == 12
     for method, path in api:
         assert f"`{method} {path}`" in docs, (method, path)

@@ -106,7 +106,12 @@ class PageState:
         self._tree, self._packed = tree, None
 
     def document_id(self) -> int:
-        return self.tree.root if self.tree.root >= 0 else 1  # rrweb's document is node 1
+        # The packed tree starts with its root: no need to unpack it for a scroll.
+        if self._tree is not None:
+            root = self._tree.root
+        else:
+            root = self._packed[0] if self._packed else -1
+        return root if root >= 0 else 1  # rrweb's document is node 1
 
     def bottom(self) -> int:
         return self.scroll[1] + self.viewport[1] if self.viewport else 0

@@ -248,11 +248,11 @@ def page_recording(rng: random.Random, template: str, start_ms: int, seconds: in
             )
         elif roll < 0.3:
             target = rng.choice(p.ids)
-            for kind in (1, 0, 2):  # mouse down, up, click
+            for step, kind in enumerate((1, 0, 2)):  # mouse down, up, click
                 events.append(
                     {
                         "type": 3,
-                        "timestamp": t + 20 + kind,
+                        "timestamp": t + 20 + step,
                         "data": {
                             "source": 2,
                             "type": kind,
