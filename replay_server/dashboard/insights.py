@@ -99,6 +99,8 @@ async def overview_page(request: web.Request) -> web.Response:
     site_id = id_in_path(request, "site_id")
     today = today_utc()
     filters = range_filters(request.query, today)
+    # A page narrows the page figures (top pages, frustration), as in the stats API.
+    filters["url"] = page_url(request.query)
     async with request.app[keys.DB]() as db:
         site = await scope.get_site(db, principal, site_id)
     context = {
@@ -112,11 +114,17 @@ async def overview_page(request: web.Request) -> web.Response:
     return render(request, "overview.html", f"Overview · {site.name}", context)
 
 
-def heatmap_choices(query: Mapping[str, str]) -> dict[str, str]:
-    """The page (path or URL), the kind of map and the device class drawn."""
+def page_url(query: Mapping[str, str]) -> str:
+    """The page (path or URL) a report is narrowed to, "" for every page."""
     url = query.get("url", "").strip()
     if len(url) > MAX_PATH_LENGTH or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
         raise InvalidMessage("url is not a page path or URL", code="invalid_parameter")
+    return url
+
+
+def heatmap_choices(query: Mapping[str, str]) -> dict[str, str]:
+    """The page (path or URL), the kind of map and the device class drawn."""
+    url = page_url(query)
     kind = query.get("kind", "").strip() or "click"
     device = query.get("device", "").strip() or "desktop"
     if kind not in HEATMAP_KINDS:

@@ -68,6 +68,13 @@ async def test_overview_names_its_range_and_filters(client: Client, tenant: Tena
     assert (data["from"], data["to"], data["device"]) == ("2026-01-01", "2026-01-31", "mobile")
     assert data["country"] == "de"  # the API normalises it as the session search does
 
+    # A page narrows the page figures: it is in the form and handed to the stats API.
+    page = await client.get(f"/sites/{tenant.site_id}/overview", params={"url": " /shop "})
+    text = await page.text()
+    assert data_attrs(text, "overview")["url"] == "/shop"
+    assert re.search(r'<input [^>]*name="url"[^>]*value="/shop"', text)
+    assert "pages containing" in text
+
 
 async def test_bad_filters_are_refused(client: Client, tenant: Tenant) -> None:
     await login(client, tenant.email, tenant.password)
@@ -75,6 +82,7 @@ async def test_bad_filters_are_refused(client: Client, tenant: Tenant) -> None:
         ("overview", {"from": "yesterday"}),
         ("overview", {"device": "fridge"}),
         ("overview", {"from": "2026-02-01", "to": "2026-01-01"}),
+        ("overview", {"url": "/\x7f"}),
         ("heatmap", {"url": "/", "kind": "sound"}),
         ("heatmap", {"url": "/", "device": "bot"}),
         ("heatmap", {"url": "/\x01"}),

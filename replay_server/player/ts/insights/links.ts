@@ -67,8 +67,11 @@ export function isHeatDevice(v: string): v is HeatDevice {
   return v === "desktop" || v === "tablet" || v === "mobile";
 }
 
-export function statsApiUrl(apiBase: string, siteId: string, filters: Filters): string {
-  return `${apiBase.replace(/\/+$/, "")}/sites/${encodeURIComponent(siteId)}/stats${query(filterParams(filters))}`;
+/** The stats API; `page` (a path or URL, contained) narrows the page figures only. */
+export function statsApiUrl(apiBase: string, siteId: string, filters: Filters, page = ""): string {
+  const params = filterParams(filters);
+  params.push(["url", page.trim()]);
+  return `${apiBase.replace(/\/+$/, "")}/sites/${encodeURIComponent(siteId)}/stats${query(params)}`;
 }
 
 export function heatmapApiUrl(apiBase: string, siteId: string, filters: Filters, path: string, kind: HeatKind, device: HeatDevice): string {

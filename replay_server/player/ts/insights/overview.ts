@@ -187,7 +187,7 @@ async function main(): Promise<void> {
   if (!root) return;
   const ctx: Ctx = { siteId: root.dataset.siteId || "", filters: readFilters(root.dataset) };
   try {
-    const stats = parseStats(await getJson(statsApiUrl(root.dataset.apiBase || "/api/v1", ctx.siteId, ctx.filters)));
+    const stats = parseStats(await getJson(statsApiUrl(root.dataset.apiBase || "/api/v1", ctx.siteId, ctx.filters, root.dataset.url ?? "")));
     render(root, ctx, stats);
     document.documentElement.dataset.overview = "ready";
   } catch (err) {

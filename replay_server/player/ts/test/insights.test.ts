@@ -37,6 +37,7 @@ test("heatmap links: a session device filter becomes the device class, else desk
 
 test("API URLs: the stats and heatmap endpoints of the contract", () => {
   assert.equal(statsApiUrl("/api/v1/", "3", filters), "/api/v1/sites/3/stats?from=2026-11-01&to=2026-11-30&browser=Firefox&country=DE");
+  assert.equal(statsApiUrl("/api/v1", "3", filters, " /shop "), "/api/v1/sites/3/stats?from=2026-11-01&to=2026-11-30&browser=Firefox&country=DE&url=%2Fshop");
   const heat = heatmapApiUrl("/api/v1", "3", { ...filters, device: "mobile" }, "/p", "scroll", "tablet");
   assert.ok(heat.startsWith("/api/v1/sites/3/heatmap?"));
   assert.deepEqual(params(heat), { url: "/p", kind: "scroll", device: "tablet", from: "2026-11-01", to: "2026-11-30", browser: "Firefox", country: "DE" });
