@@ -102,7 +102,7 @@ class NodeTree:
         tree = cls()
         if isinstance(node, dict) and isinstance(node.get("id"), int):
             tree.root = node["id"]
-            tree._add(node, -1, None)
+            tree._add([(node, -1, None)])
         return tree
 
     def apply_mutation(self, data: dict[str, Any]) -> None:
@@ -112,14 +112,17 @@ class NodeTree:
                 if isinstance(remove, dict) and isinstance(remove.get("id"), int):
                     self._remove(remove["id"])
         adds = data.get("adds")
-        if isinstance(adds, list):
-            for add in adds:
-                if not isinstance(add, dict):
+        if isinstance(adds, list) and adds:
+            # In order, each with its subtree before the next (an add may go under
+            # a node an earlier one added); one walk for them all.
+            items: list[tuple[Any, int, int | None]] = []
+            for add in reversed(adds):
+                if type(add) is not dict:
                     continue
-                parent, node = add.get("parentId"), add.get("node")
-                if isinstance(parent, int) and parent in self.parent and isinstance(node, dict):
-                    before = add.get("nextId")
-                    self._add(node, parent, before if isinstance(before, int) else None)
+                parent, before = add.get("parentId"), add.get("nextId")
+                if type(parent) is int and parent != -1:
+                    items.append((add.get("node"), parent, before if type(before) is int else None))
+            self._add(items)
 
     def selector(self, node_id: int) -> str:
         """The element's selector; "" when it is not an element of this page's
@@ -185,18 +188,19 @@ class NodeTree:
                 return found
         return found if ambiguous else 0
 
-    def _add(self, node: dict[str, Any], parent: int, before: int | None) -> None:
+    def _add(self, stack: list[tuple[Any, int, int | None]]) -> None:
+        """Add (node, parent id, next sibling id) items, the last one first."""
         # Iterative: a page may nest deeper than the interpreter's recursion limit.
         # Hot (every node of every snapshot): locals, no generators.
         parents, children, elements = self.parent, self.children, self.elements
-        if self._dependents:
-            self._children_changed(parent)  # the nodes below are new: nothing cached
-        stack: list[tuple[Any, int, int | None]] = [(node, parent, before)]
+        dependents = self._dependents
         pop, push = stack.pop, stack.append
         while stack:
             current, parent_id, before_id = pop()
             if type(current) is not dict:
                 continue
+            if dependents and parent_id in dependents:
+                self._children_changed(parent_id)
             node_id = current.get("id")
             # rrweb removes a node before adding it elsewhere: an id already in the
             # tree (or under a parent gone meanwhile) is bogus input, and skipped.

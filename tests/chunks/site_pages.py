@@ -91,7 +91,7 @@ STYLE = "".join(
 @dataclass
 class _Page:
     rng: random.Random
-    next_id: int = 1
+    next_id: int = 2  # 1 is the document, 2 its doctype
     ids: list[int] = field(default_factory=list)  # elements a visitor can touch
 
     def node_id(self) -> int:

@@ -275,8 +275,6 @@ def _attributes(page: PageState, changes: list[dict[str, Any]], budget: WorkBudg
         attributes = change.get("attributes")
         if not isinstance(attributes, dict):
             raise Untrusted("an attribute change without a map of attributes")
-        if nid in page.node_sheet_operations:
-            raise Untrusted("an attribute change of a style element whose rules changed")
         _element_attributes(page, nid, attributes, budget)
 
 
@@ -286,6 +284,9 @@ def _element_attributes(
     tree = page.tree
     changes = page.changes.setdefault(nid, [])
     for name, value in attributes.items():
+        if nid in page.node_sheet_operations and name != "_cssText":
+            # Whether the browser parses the sheet again (media, type...) is not modelled.
+            raise Untrusted("an attribute change of a style element whose rules changed")
         if value is None:
             set_attribute(changes, name, None)
         elif isinstance(value, str):
