@@ -291,8 +291,9 @@ def _element_attributes(
             set_attribute(changes, name, None)
         elif isinstance(value, str):
             if name == "_cssText" and (tree.is_html(nid, "link") or tree.is_html(nid, "style")):
-                _rebuild_from_css_text(page, nid, attributes, budget)
-                return
+                # The replayer rebuilds the element; seeking (its virtual DOM)
+                # and playing (the real DOM) give different elements.
+                raise Untrusted("a style element rebuilt from _cssText")
             if name == "value" and tree.is_html(nid, "textarea"):
                 if len(tree.children[nid]) > 1:
                     # The replayer removes children while iterating over them: half stay.
@@ -304,20 +305,3 @@ def _element_attributes(
         # Other values (numbers, lists, a style given as neither) change nothing.
     if not changes:
         del page.changes[nid]
-
-
-def _rebuild_from_css_text(
-    page: PageState, nid: int, attributes: dict[str, Any], budget: WorkBudget
-) -> None:
-    """The replayer builds a new element from the serialized attributes with
-    these merged in, and puts it in the old one's place: changes since the
-    element was built are gone, and so are its children (still mapped)."""
-    tree = page.tree
-    meta = tree.nodes[nid]
-    merged = {**meta["attributes"], **attributes}
-    if merged == meta["attributes"]:
-        raise Untrusted("a _cssText change the replayer applies by moving the same node")
-    meta["attributes"] = merged
-    page.changes.pop(nid, None)
-    page.reset_node_sheet(nid)
-    page.forget(tree.ghost_children(nid, budget))

@@ -229,7 +229,7 @@ class Tree:
 
     def ghost_children(self, nid: int, budget: WorkBudget) -> list[int]:
         """The replayer dropped `nid`'s children from the DOM but still maps
-        them (a textarea's value, a style element rebuilt from _cssText)."""
+        them (a textarea's value replaces them)."""
         dropped: list[int] = []
         for child in list(self.children.get(nid, ())):
             dropped.extend(self.delete(child, budget))
