@@ -23,6 +23,7 @@ from replay_server.chunks.keyframes.tree import (
     TEXT,
     Place,
     Tree,
+    locate,
     node_id,
 )
 from replay_server.chunks.keyframes.trust import Untrusted, WorkBudget
@@ -81,7 +82,7 @@ def _adds(page: PageState, adds: list[dict[str, Any]], budget: WorkBudget) -> No
         budget.charge(len(queue))
         pending, queue = queue, []
         progress = False
-        for root in _resolve_trees(pending):
+        for root in _resolve_trees(pending, budget):
             if _known(page.tree, root.value.get("parentId")) is None:
                 progress = True  # the replayer drops the whole tree
                 continue
@@ -103,7 +104,7 @@ class _Pending:
         self.children: list[_Pending] = []
 
 
-def _resolve_trees(queue: list[dict[str, Any]]) -> list[_Pending]:
+def _resolve_trees(queue: list[dict[str, Any]], budget: WorkBudget) -> list[_Pending]:
     """rrweb's queueToResolveTrees: queued adds grouped under the add of their
     parent, or put before the add of their next sibling."""
     by_id: dict[object, _Pending] = {}
@@ -116,7 +117,7 @@ def _resolve_trees(queue: list[dict[str, Any]]) -> list[_Pending]:
             after = by_id[next_id]
             siblings = after.parent.children if after.parent is not None else roots
             item = _Pending(mutation, after.parent)
-            siblings.insert(siblings.index(after), item)
+            siblings.insert(locate(siblings, after, budget), item)
         elif parent_id in by_id:
             above = by_id[parent_id]
             item = _Pending(mutation, above)
@@ -164,7 +165,7 @@ def _append(
     _check_parent(tree, pid, meta)
     place = (pid, where)
     before = _position(tree, place, previous, after, budget)
-    tree.register(meta, place, before)
+    tree.register(meta, place, before, budget)
     if tree.is_html(pid, "style"):
         page.reset_node_sheet(pid)
     return True
@@ -206,10 +207,8 @@ def _position(
     tree: Tree, place: Place, previous: int | None, after: int | None, budget: WorkBudget
 ) -> int | None:
     """The node to insert before (None: append), as the replayer picks it."""
-    siblings = tree.container(place)
-    budget.charge(len(siblings))
     if previous is not None:
-        sibling = tree.next_sibling(previous)
+        sibling = tree.next_sibling(previous, budget)
         if sibling is not None:
             if tree.parent.get(sibling) != place:
                 raise Untrusted("an add after a node of another parent")

@@ -28,6 +28,14 @@ _REBUILD_ONLY_ATTRIBUTES = ("rr_scrollLeft", "rr_scrollTop")
 Place = tuple[int, int]  # (parent id, LIGHT | SHADOW | FRAME)
 
 
+def locate(siblings: list[Any], item: object, budget: WorkBudget) -> int:
+    """`siblings.index(item)`, charged for the scan and for the move of the
+    list's tail that an insert or delete there costs."""
+    index = siblings.index(item)
+    budget.charge(index + len(siblings) // 32)
+    return index
+
+
 def node_id(value: object) -> int | None:
     """An id as the replayer would look it up (bools and floats are no ids)."""
     return value if type(value) is int else None
@@ -72,12 +80,12 @@ class Tree:
         pid, where = place
         return self.shadows[pid] if where == SHADOW else self.children[pid]
 
-    def next_sibling(self, nid: int) -> int | None:
+    def next_sibling(self, nid: int, budget: WorkBudget) -> int | None:
         place = self.parent.get(nid)
         if place is None or place[1] == FRAME:
             return None
         siblings = self.container(place)
-        index = siblings.index(nid)
+        index = locate(siblings, nid, budget)
         return siblings[index + 1] if index + 1 < len(siblings) else None
 
     def contains(self, place: Place, nid: int, budget: WorkBudget) -> bool:
@@ -139,7 +147,9 @@ class Tree:
             meta["attributes"] = attributes
         return meta
 
-    def register(self, meta: dict[str, Any], place: Place | None, before: int | None) -> int:
+    def register(
+        self, meta: dict[str, Any], place: Place | None, before: int | None, budget: WorkBudget
+    ) -> int:
         """Put a new node at `place` (before `before`, or last)."""
         nid: int = meta["id"]
         self.nodes[nid] = meta
@@ -149,10 +159,10 @@ class Tree:
         if ntype == ELEMENT and meta.get("isShadowHost"):
             self.shadows[nid] = []
         if place is not None:
-            self.insert(nid, place, before)
+            self.insert(nid, place, before, budget)
         return nid
 
-    def insert(self, nid: int, place: Place, before: int | None) -> None:
+    def insert(self, nid: int, place: Place, before: int | None, budget: WorkBudget) -> None:
         if place[1] == FRAME:
             self.frames[place[0]] = nid
         else:
@@ -160,7 +170,7 @@ class Tree:
             if before is None:
                 siblings.append(nid)
             else:
-                siblings.insert(siblings.index(before), nid)
+                siblings.insert(locate(siblings, before, budget), nid)
         self.parent[nid] = place
 
     def build_tree(self, serialized: object, place: Place | None, budget: WorkBudget) -> int:
@@ -172,7 +182,7 @@ class Tree:
             item, at = stack.pop()
             budget.charge(1)
             meta = self.new_node(item, added=False)
-            nid = self.register(meta, at, None)
+            nid = self.register(meta, at, None, budget)
             if root == -1:
                 root = nid
             assert isinstance(item, dict)
@@ -191,7 +201,7 @@ class Tree:
 
     # -- removing
 
-    def detach(self, nid: int) -> None:
+    def detach(self, nid: int, budget: WorkBudget) -> None:
         place = self.parent.pop(nid, None)
         if place is None:
             return
@@ -199,13 +209,14 @@ class Tree:
             if self.frames.get(place[0]) == nid:
                 del self.frames[place[0]]
         else:
-            self.container(place).remove(nid)
+            siblings = self.container(place)
+            del siblings[locate(siblings, nid, budget)]
 
     def delete(self, nid: int, budget: WorkBudget) -> list[int]:
         """Detach `nid` and forget its subtree as rrweb's mirror.removeNodeFromMap
         does: its light subtree leaves the map; what sits in shadow roots and
         iframes under it stays mapped (ghosts). Returns every id dropped."""
-        self.detach(nid)
+        self.detach(nid, budget)
         dropped: list[int] = []
         stack = [(nid, False)]
         while stack:

@@ -31,7 +31,9 @@ def test_fixture_recordings() -> None:
 
 
 def test_a_recording_of_every_kind() -> None:
-    program = [(operation, 7 * i + 3) for i, operation in enumerate(OPERATIONS * 3)]
+    # Less "css_text": a style rebuilt from _cssText is untrusted (test_mirror).
+    trusted = [operation for operation in OPERATIONS if operation != "css_text"]
+    program = [(operation, 7 * i + 3) for i, operation in enumerate(trusted * 3)]
     events = run_program(program)
     # Every keyframe (from the FullSnapshot on) to every later event was
     # compared: the page stayed trusted throughout.
