@@ -49,9 +49,11 @@ def synthesize_keyframe(mirror: Mirror, timestamp: int) -> list[Event] | None:
         {"type": FULL_SNAPSHOT, "timestamp": timestamp, "data": data[1]},
     ]
     incremental = [
+        *_constructed_sheets(page, frames=False),
         *_frame_documents(page, budget),
         *_attribute_changes(page),
-        *_sheets(page),
+        *_constructed_sheets(page, frames=True),
+        *_element_sheets(page),
         *_scrolls(page, root),
         *page.inputs.values(),
         *_pointer_state(page),
@@ -97,11 +99,18 @@ def _attribute_changes(page: PageState) -> list[dict[str, Any]]:
     return [_mutation(attributes=entries)] if entries else []
 
 
-def _sheets(page: PageState) -> list[dict[str, Any]]:
+def _constructed_sheets(page: PageState, frames: bool) -> list[dict[str, Any]]:
     """Constructed sheets made and adopted per document (in the document's own
-    adoption event, so each is made in its document's window), then every rule
-    change still standing."""
+    adoption event, so each is made in its document's window), then their
+    rule changes: for the main document (`frames` false) or the iframe
+    documents.
+
+    The main document's come before any mutation of the keyframe: a seek
+    applies them at once then. After a mutation, rrweb's seek defers sheet
+    events to its virtual DOM's flush, where rule changes run before the
+    sheets they change are made, and are lost."""
     tree = page.tree
+    documents = [doc for _, doc in tree.frame_documents()] if frames else [tree.root]
     made_in: dict[int, list[int]] = {}
     for style_id, sheet in page.sheets.items():
         made_in.setdefault(sheet.document, []).append(style_id)
@@ -111,10 +120,9 @@ def _sheets(page: PageState) -> list[dict[str, Any]]:
         if document is not None and document != host:
             hosts_in.setdefault(document, []).append(host)
     out: list[dict[str, Any]] = []
-    documents = [
-        d for d in (tree.root, *(doc for _, doc in tree.frame_documents())) if d is not None
-    ]
     for document in documents:
+        if document is None:
+            continue
         made = made_in.get(document, [])
         if made or document in page.adoptions:
             adoption: dict[str, Any] = {
@@ -129,11 +137,14 @@ def _sheets(page: PageState) -> list[dict[str, Any]]:
             {"source": ADOPTED_STYLE_SHEET, "id": host, "styleIds": page.adoptions[host]}
             for host in hosts_in.get(document, [])
         )
-    for operations in page.node_sheet_operations.values():
-        out.extend(operations)
-    for sheet in page.sheets.values():
-        out.extend(sheet.operations)
+        for style_id in made:
+            out.extend(page.sheets[style_id].operations)
     return out
+
+
+def _element_sheets(page: PageState) -> list[dict[str, Any]]:
+    """Rule changes of <style> elements' sheets."""
+    return [op for operations in page.node_sheet_operations.values() for op in operations]
 
 
 def _scrolls(page: PageState, root: int) -> list[dict[str, Any]]:

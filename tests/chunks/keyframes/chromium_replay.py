@@ -84,21 +84,29 @@ function describe(doc, mirror) {
         node.shadowRoot.adoptedStyleSheets.map(sheetText).join(' / '));
       for (const child of node.shadowRoot.childNodes) next.push([child, depth + 2]);
     }
-    if (node.nodeName === 'IFRAME' && node.contentDocument) {
-      next.push([node.contentDocument, depth + 1]);
+    // An iframe whose document was not recorded (yet) shows what the browser
+    // loaded into it, when it did: not the replayer's doing.
+    const inner = node.nodeName === 'IFRAME' ? node.contentDocument : null;
+    if (inner && mirror.getId(inner) > 0) {
+      next.push([inner, depth + 1]);
     }
     for (let i = next.length - 1; i >= 0; i--) stack.push(next[i]);
   }
   return lines;
 }
 let replayer = null;
-window.replayTo = async (events, offset) => {
+window.replayTo = async (events, offset, virtualDom) => {
   if (replayer) replayer.destroy();
   const root = document.getElementById('root');
   root.innerHTML = '';
   replayer = new rrweb.Replayer(events, {
     root, mouseTail: false, showWarning: false, showDebug: false, triggerFocus: true,
+    useVirtualDom: virtualDom,
   });
+  // As in a player: the replayer's start-up timers (first Meta's size, first
+  // FullSnapshot) run before the seek, not after it (they would undo a resize).
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  await new Promise((resolve) => setTimeout(resolve, 0));
   replayer.pause(offset);
   await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
   const doc = replayer.iframe.contentDocument;
@@ -127,15 +135,21 @@ class Replayed:
 
 
 class ChromiumReplayer:
+    """`virtual_dom`: rrweb's default (our player's), where a seek applies
+    mutations to a virtual DOM and the real one at the end; False: every
+    event on the real DOM at once, as playing does."""
+
     def __init__(self, page: Page) -> None:
         self.page = page
+        self.virtual_dom = True
 
     async def replay(self, events: list[dict[str, Any]], until_ms: float) -> Replayed:
         """The replayer paused at absolute time `until_ms` (rrweb's pause
         takes an offset from the first event)."""
         offset = until_ms - events[0]["timestamp"]
         dom = await self.page.evaluate(
-            "([events, offset]) => window.replayTo(events, offset)", [events, offset]
+            "([events, offset, virtual]) => window.replayTo(events, offset, virtual)",
+            [events, offset, self.virtual_dom],
         )
         frame = self.page.locator("#root iframe")
         shot = await frame.screenshot(animations="disabled", caret="hide")

@@ -24,16 +24,24 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 Event = dict[str, Any]
 
 
-def recordings() -> list[tuple[str, list[Event]]]:
+def recordings(virtual_dom: bool) -> list[tuple[str, list[Event]]]:
+    """The fixtures, a recording of every kind and three random ones.
+
+    Seeking with rrweb's virtual DOM loses rule changes of constructed sheets
+    made after the first mutation it applies (it defers both to its flush and
+    runs rule changes first, before the sheets exist), where a keyframe keeps
+    them, as playing does. So that mode is judged on recordings without such
+    changes; the real-DOM mode on all of them."""
+    operations = [o for o in OPERATIONS if not (virtual_dom and o == "sheet_rule")]
     found = [
         (path.name, json.loads(gzip.decompress(path.read_bytes())))
         for path in sorted(FIXTURES.glob("*.json.gz"))
     ]
-    every_kind = [(operation, 7 * i + 3) for i, operation in enumerate(OPERATIONS * 2)]
+    every_kind = [(operation, 7 * i + 3) for i, operation in enumerate(operations * 2)]
     found.append(("every kind", run_program(every_kind)))
     for seed in (1, 2, 3):
         chooser = random.Random(seed)
-        program = [(chooser.choice(OPERATIONS), chooser.randrange(10_000)) for _ in range(40)]
+        program = [(chooser.choice(operations), chooser.randrange(10_000)) for _ in range(40)]
         found.append((f"random {seed}", run_program(program)))
     return found
 
@@ -85,10 +93,14 @@ async def compare(
     return compared
 
 
-async def test_replaying_from_a_keyframe_is_replaying_from_the_start(tmp_path: Path) -> None:
+@pytest.mark.parametrize("virtual_dom", [True, False], ids=["seek-virtual-dom", "real-dom"])
+async def test_replaying_from_a_keyframe_is_replaying_from_the_start(
+    tmp_path: Path, virtual_dom: bool
+) -> None:
     total = 0
     async with chromium_replayer() as replayer:
-        for name, events in recordings():
+        replayer.virtual_dom = virtual_dom
+        for name, events in recordings(virtual_dom):
             compared = await compare(replayer, name, events, tmp_path)
             assert compared >= 6, name
             total += compared
