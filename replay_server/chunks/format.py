@@ -39,12 +39,12 @@ QUARANTINED = 0
 V1_HEADER_BYTES = 5
 V2_HEADER_BYTES = 9
 NO_DICTIONARY = 0
-# Level 3 without a dictionary (as in v1). With a dictionary, level 9: measured
-# on the storage benchmark (docs/benchmarks.md, "Storage (issue 17)"), a few
-# per cent smaller than 3 at about twice the CPU, still ~tens of MB/s in the
-# chunk worker, which compresses each chunk once.
+# Level 3 without a dictionary (as in v1). With a dictionary, level 6: the knee
+# measured by benchmarks/storage.py (docs/benchmarks.md, "Storage (issue 17)"):
+# 15-20% smaller than level 3 with the same dictionary, within ~2% of level 9
+# at 60-75% of its CPU; each chunk is compressed once, in the chunk worker.
 ZSTD_LEVEL = 3
-ZSTD_DICTIONARY_LEVEL = 9
+ZSTD_DICTIONARY_LEVEL = 6
 MAX_DECOMPRESSED_BYTES = 512 * 1024 * 1024
 CACHED_DICTIONARIES_PER_THREAD = 32
 _HEADER = struct.Struct(">4sBI")
