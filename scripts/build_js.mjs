@@ -1,7 +1,7 @@
 // Bundles the recorder and the dashboard player with esbuild.
 // Output goes into the Python package so the server serves it without Node at run time.
 import { build } from "esbuild";
-import { copyFile, mkdir, readFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 
 // recorder.js is downloaded by every visitor of every recorded site: the build fails past this
@@ -30,7 +30,16 @@ await build({
   ...common,
   entryPoints: ["replay_server/player/ts/player.ts"],
   outfile: "replay_server/player/static/player.js",
+  // The zstd decoder's web entry resolves its .wasm from import.meta.url, which an IIFE
+  // does not have; the player passes the module's bytes itself (zstdwasm.ts).
+  define: { "import.meta.url": "location.href" },
 });
+
+// The chunk decoder's WebAssembly (libzstd), served beside player.js; the .gz sibling is
+// what aiohttp's static files send to browsers that accept gzip (80 KB instead of 250 KB).
+const ZSTD_WASM = "replay_server/player/static/zstd.wasm";
+await copyFile("node_modules/@bokuweb/zstd-wasm/dist/web/zstd.wasm", ZSTD_WASM);
+await writeFile(ZSTD_WASM + ".gz", gzipSync(await readFile(ZSTD_WASM), { level: 9 }));
 
 // The insights pages (issue 16): each entry's imported stylesheets come out beside it (NAME.css).
 for (const name of ["overview", "heatmap"]) {

@@ -23,9 +23,11 @@ CSP = (
 # The player page rebuilds recorded pages in a sandboxed iframe, which inherits
 # this policy: the recorded site's own images, styles, fonts and media must
 # load for a faithful replay. Scripts stay 'self' only (and the sandbox has no
-# allow-scripts).
+# allow-scripts). 'wasm-unsafe-eval' lets the player compile its zstd decoder
+# (WebAssembly, served from 'self') to decode stored chunks; it allows no eval
+# of JavaScript.
 PLAYER_CSP = (
-    "default-src 'self'; script-src 'self'; "
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "
     "style-src 'self' 'unsafe-inline' http: https:; img-src 'self' data: blob: http: https:; "
     "font-src 'self' data: http: https:; media-src 'self' blob: http: https:; "
     "frame-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
