@@ -17,26 +17,41 @@ from typing import Any
 
 from replay_server.chunks.keyframes.trust import Untrusted
 
-Change = tuple[str, Any]  # (attribute name, value: str | None | style changes dict)
+# Per element: attribute name -> last value (str or None: removed), except
+# "style" -> its changes in order: a string or None first, then property groups.
+Changes = dict[str, Any]
 
 
-def set_attribute(changes: list[Change], name: str, value: str | None) -> None:
+def set_attribute(changes: Changes, name: str, value: str | None) -> None:
     """A string value or a removal replaces every earlier change of `name`
-    (for `style`, its property changes too)."""
-    changes[:] = [change for change in changes if change[0] != name]
-    changes.append((name, value))
+    (for `style`, its property changes too). Different names do not interact:
+    their order does not matter."""
+    changes.pop(name, None)
+    changes[name] = [value] if name == "style" else value
 
 
-def change_style(changes: list[Change], properties: dict[str, Any], max_groups: int) -> None:
+def change_style(changes: Changes, properties: dict[str, Any], max_groups: int) -> None:
     """Property changes (value, [value, priority] or False to remove), in the
     order the replayer applies them (JavaScript's key order: no property name
     is an array index)."""
-    last = next((c for c in reversed(changes) if c[0] == "style"), None)
-    if last is not None and isinstance(last[1], dict) and _absorbs(last[1], properties):
-        changes.remove(last)
-    elif sum(1 for c in changes if c[0] == "style") >= max_groups:
+    style: list[Any] = changes.setdefault("style", [])
+    last = style[-1] if style else None
+    if isinstance(last, dict) and _absorbs(last, properties):
+        style.pop()
+    elif len(style) >= max_groups:
         raise Untrusted("too many unmerged style changes on one element")
-    changes.append(("style", dict(properties)))
+    style.append(dict(properties))
+
+
+def emitted(changes: Changes) -> list[tuple[str, Any]]:
+    """The changes as the attribute mutations that replay them, in order."""
+    out: list[tuple[str, Any]] = []
+    for name, value in changes.items():
+        if name == "style":
+            out.extend(("style", entry) for entry in value)
+        else:
+            out.append((name, value))
+    return out
 
 
 def _absorbs(earlier: dict[str, Any], later: dict[str, Any]) -> bool:

@@ -281,7 +281,7 @@ def _element_attributes(
     page: PageState, nid: int, attributes: dict[str, Any], budget: WorkBudget
 ) -> None:
     tree = page.tree
-    changes = page.changes.setdefault(nid, [])
+    changes = page.changes.setdefault(nid, {})
     for name, value in attributes.items():
         if nid in page.node_sheet_operations and name != "_cssText":
             # Whether the browser parses the sheet again (media, type...) is not modelled.

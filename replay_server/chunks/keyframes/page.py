@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from replay_server.chunks.keyframes.attributes import Change
+from replay_server.chunks.keyframes.attributes import Changes
 from replay_server.chunks.keyframes.tree import Tree
 from replay_server.chunks.keyframes.trust import MirrorLimits, Untrusted
 
@@ -45,7 +45,7 @@ class PageState:
         self.limits = limits
         self.tree = Tree(limits)
         self.initial_offset = initial_offset
-        self.changes: dict[int, list[Change]] = {}
+        self.changes: dict[int, Changes] = {}
         # Rule changes of <style> elements' sheets (StyleSheetRule/StyleDeclaration by id).
         self.node_sheet_operations: dict[int, list[dict[str, Any]]] = {}
         self.sheets: dict[int, Sheet] = {}  # by styleId

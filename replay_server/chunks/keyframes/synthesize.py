@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from replay_server.chunks.keyframes.attributes import emitted
 from replay_server.chunks.keyframes.mirror import (
     ADOPTED_STYLE_SHEET,
     FULL_SNAPSHOT,
@@ -94,7 +95,7 @@ def _attribute_changes(page: PageState) -> list[dict[str, Any]]:
     entries = [
         {"id": nid, "attributes": {name: value}}
         for nid, changes in page.changes.items()
-        for name, value in changes
+        for name, value in emitted(changes)
     ]
     return [_mutation(attributes=entries)] if entries else []
 
