@@ -16,8 +16,8 @@ from pathlib import Path
 import aiohttp
 import msgpack
 import pytest
-import zstandard
 
+from replay_server.chunks.format import decompress_chunk
 from replay_server.logs import redact_ips, truncate_ip
 from tests.e2e.conftest import create_account
 from tests.procs import ServerProcess, start_server, stop_server
@@ -104,7 +104,7 @@ def everything_on_disk(data_dir: Path) -> bytes:
             raw = path.read_bytes()
             parts.append(raw)
             if path.suffix == ".rsc":
-                parts.append(zstandard.ZstdDecompressor().decompress(raw[5:]))
+                parts.append(decompress_chunk(raw))
     with sqlite3.connect(data_dir / "replay.db") as db:
         parts.extend(line.encode() for line in db.iterdump())
     return b"\n".join(parts)

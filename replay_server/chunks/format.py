@@ -95,20 +95,29 @@ def chunk_dictionary_id(data: bytes) -> int:
     return dict_id
 
 
-def decode_chunk(data: bytes, dictionary: ChunkDictionary | None = None) -> list[dict[str, Any]]:
-    """The chunk's events. `dictionary` must be the one its header names (if any)."""
+def decompress_chunk(data: bytes, dictionary: ChunkDictionary | None = None) -> bytes:
+    """The msgpack a chunk holds. `dictionary` must be the one its header names (if any)."""
     dict_id = chunk_dictionary_id(data)
     if dict_id != NO_DICTIONARY and (dictionary is None or dictionary.id != dict_id):
         raise CorruptChunk(f"chunk needs dictionary {dict_id}, which was not found")
     body = data[V1_HEADER_BYTES:] if data[4] == FORMAT_V1 else data[V2_HEADER_BYTES:]
     try:
-        raw = (
+        raw: bytes = (
             _codecs()
             .decompressor(dictionary if dict_id else None)
             .decompress(body, max_output_size=MAX_DECOMPRESSED_BYTES)
         )
+    except zstandard.ZstdError as e:
+        raise CorruptChunk(f"chunk cannot be decoded: {e}") from e
+    return raw
+
+
+def decode_chunk(data: bytes, dictionary: ChunkDictionary | None = None) -> list[dict[str, Any]]:
+    """The chunk's events. `dictionary` must be the one its header names (if any)."""
+    raw = decompress_chunk(data, dictionary)
+    try:
         events = decode_msgpack(raw)
-    except (zstandard.ZstdError, ValueError, msgpack.UnpackException) as e:
+    except (ValueError, msgpack.UnpackException) as e:
         raise CorruptChunk(f"chunk cannot be decoded: {e}") from e
     if not isinstance(events, list):
         raise CorruptChunk("chunk does not hold a list of events")

@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-import zstandard
 from playwright.async_api import Browser
 
+from replay_server.chunks.format import decompress_chunk
 from tests.e2e.conftest import (
     Account,
     ClientSite,
@@ -93,7 +93,7 @@ def stored_bytes(data_dir: Path) -> bytes:
     """Everything the server keeps: decompressed chunks, spool, database."""
     parts = []
     for blob in (data_dir / "blobs").rglob("*.rsc"):
-        parts.append(zstandard.ZstdDecompressor().decompress(blob.read_bytes()[5:]))
+        parts.append(decompress_chunk(blob.read_bytes()))
     for spool in (data_dir / "spool").glob("*.spool"):
         parts.append(spool.read_bytes())
     with sqlite3.connect(data_dir / "replay.db") as db:

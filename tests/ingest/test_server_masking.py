@@ -9,11 +9,11 @@ from typing import Any
 
 import msgpack
 import pytest
-import zstandard
 from sqlalchemy import func, select, update
 from websockets.asyncio.client import connect
 
 from replay_server import keys
+from replay_server.chunks.format import decompress_chunk
 from replay_server.db.models import RecordedSession, Site
 from tests.ingest_server import BOTH_FRAME_PATHS, ORIGIN, IngestServer, Recorder
 from tests.rrweb_events import now_ms
@@ -81,10 +81,7 @@ def tampered_page(start: int) -> list[dict[str, Any]]:
 
 
 def stored(data_dir: Path) -> bytes:
-    parts = [
-        zstandard.ZstdDecompressor().decompress(blob.read_bytes()[5:])
-        for blob in (data_dir / "blobs").rglob("*.rsc")
-    ]
+    parts = [decompress_chunk(blob.read_bytes()) for blob in (data_dir / "blobs").rglob("*.rsc")]
     parts.extend(p.read_bytes() for p in (data_dir / "spool").glob("*"))
     return b"\n".join(parts)
 

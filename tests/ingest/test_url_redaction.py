@@ -10,11 +10,11 @@ from typing import Any
 
 import aiohttp
 import pytest
-import zstandard
 from sqlalchemy import select, update
 
 from replay_server import keys
 from replay_server.accounts import orgs as accounts
+from replay_server.chunks.format import decompress_chunk
 from replay_server.db.models import Site
 from tests.ingest_server import BOTH_FRAME_PATHS, ORIGIN, IngestServer, Recorder
 from tests.rrweb_events import now_ms, page_events
@@ -34,10 +34,7 @@ def everything_written(data_dir: Path) -> bytes:
     """Every file under the data dir (SQLite database and WAL, spool, blobs),
     chunk blobs decompressed too."""
     parts = [p.read_bytes() for p in data_dir.rglob("*") if p.is_file()]
-    parts += [
-        zstandard.ZstdDecompressor().decompress(blob.read_bytes()[5:])
-        for blob in (data_dir / "blobs").rglob("*.rsc")
-    ]
+    parts += [decompress_chunk(blob.read_bytes()) for blob in (data_dir / "blobs").rglob("*.rsc")]
     return b"\n".join(parts)
 
 
