@@ -17,6 +17,15 @@ dictionary is replaced once RETRAIN_AFTER_CHUNKS chunks were compressed with
 it, so it follows the site as its pages change (a count, not a ratio: simple to
 reason about, and a site that changes fast also records fast).
 
+Privacy: a dictionary is made of pieces of its samples and outlives the
+sessions it was trained on (retention and erasure delete sessions, not the
+dictionaries other sessions' chunks need). So samples are scrubbed first
+(scrubbed()): every string becomes "" except tag names, doctype names, style
+sheets and the values of a few structural attributes (class, style, rel,
+type, ...). Page text, input values, URLs, alt texts, titles and plugin data
+(console, network) never reach a dictionary; the structure, class names and
+CSS, which make most of what repeats, do.
+
 Everything here is CPU work on bytes: it runs in the chunk worker process
 (ChunkBuilder.run), never on the event loop.
 """
@@ -24,6 +33,7 @@ Everything here is CPU work on bytes: it runs in the chunk worker process
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import zstandard
 
@@ -43,6 +53,13 @@ MIN_RAW_BYTES = 1024 * 1024  # ~64x the dictionary; zstd suggests ~100x
 MAX_SAMPLE_BYTES = 8 * 1024 * 1024  # training time grows with it; more adds little
 MIN_SAMPLES = 64
 RETRAIN_AFTER_CHUNKS = 2000
+# Strings kept in samples: these keys of serialized nodes of these types
+# (rrweb's NodeType: 1 doctype, 2 element), and the values of these attributes.
+KEPT_KEYS = {1: frozenset({"name", "publicId", "systemId"}), 2: frozenset({"tagName"})}
+KEPT_ATTRIBUTES = frozenset(
+    {"class", "style", "_cssText", "rel", "type", "role", "lang", "dir", "media", "charset",
+     "width", "height", "loading", "decoding", "crossorigin", "tabindex", "hidden"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -69,12 +86,41 @@ class Trained:
     sample_bytes: int
 
 
+def scrubbed(value: Any) -> Any:
+    """`value` (an event) with every string that could say something about a
+    visitor emptied: only structure, tag and class names and CSS are left."""
+    if isinstance(value, str):
+        return ""
+    if isinstance(value, list):
+        return [scrubbed(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    node_type = value.get("type")
+    kept = KEPT_KEYS.get(node_type, frozenset()) if isinstance(node_type, int) else frozenset()
+    for key, item in value.items():
+        if key == "attributes" and isinstance(item, dict):
+            out[key] = {
+                name: v
+                if name in KEPT_ATTRIBUTES and not isinstance(v, list | dict)
+                else scrubbed(v)
+                for name, v in item.items()
+            }
+        elif key in kept and isinstance(item, str):
+            out[key] = item
+        elif key == "textContent" and value.get("isStyle") is True:
+            out[key] = item  # a style element's CSS
+        else:
+            out[key] = scrubbed(item)
+    return out
+
+
 def samples_of(events: list[dict[str, object]], piece: int = SAMPLE_PIECE_BYTES) -> list[bytes]:
-    """The msgpack of runs of consecutive events, each up to `piece` bytes."""
+    """The msgpack of runs of consecutive (scrubbed) events, each up to `piece` bytes."""
     samples: list[bytes] = []
     run = bytearray()
     for event in events:
-        packed = pack(event)
+        packed = pack(scrubbed(event))
         if run and len(run) + len(packed) > piece:
             samples.append(bytes(run))
             run.clear()

@@ -18,6 +18,7 @@ from replay_server.chunks.dictionaries import (
     SiteVolume,
     decide,
     samples_of,
+    scrubbed,
     train,
     train_from_chunks,
 )
@@ -94,7 +95,7 @@ def test_samples_are_smallish_pieces_of_the_events_msgpack() -> None:
     samples = samples_of(events)
     assert len(samples) > 1
     assert all(0 < len(s) <= SAMPLE_PIECE_BYTES for s in samples)
-    assert b"".join(samples) == b"".join(pack(e) for e in events)
+    assert b"".join(samples) == b"".join(pack(scrubbed(e)) for e in events)
 
 
 def test_too_few_samples_train_nothing() -> None:
@@ -110,7 +111,7 @@ def test_training_from_stored_chunks_reads_each_with_its_dictionary(
     blobs.append(b"RSCK\x09 garbage")  # skipped, not fatal
     trained = train_from_chunks(blobs, [dictionary])
     assert trained is not None
-    assert trained.sample_bytes == sum(len(pack(e)) for p in recordings for e in p)
+    assert trained.sample_bytes == sum(len(pack(scrubbed(e))) for p in recordings for e in p)
     # Without the dictionary half the chunks cannot be read: fewer samples.
     fewer = train_from_chunks(blobs, [])
     assert fewer is not None and fewer.sample_count < trained.sample_count
@@ -128,3 +129,31 @@ def test_training_from_stored_chunks_reads_each_with_its_dictionary(
 )
 def test_training_thresholds(volume: SiteVolume, due: bool) -> None:
     assert decide(volume) is due
+
+
+def test_what_could_name_a_visitor_never_reaches_a_dictionary() -> None:
+    """A dictionary outlives the sessions it was trained on (retention and
+    erasure delete sessions): page text, attribute values, URLs and plugin data
+    are scrubbed from its samples; tags, classes and CSS are kept."""
+    secret = "Jane-Quokka-Doe-4417"
+    recordings = pages(8, 20)
+    for i, page in enumerate(recordings):
+        page.append(
+            {"type": 3, "timestamp": 1, "data": {"source": 0, "removes": [], "texts": [
+                {"id": 5, "value": f"Welcome back, {secret}"}], "attributes": [
+                {"id": 6, "attributes": {"alt": secret, "class": "hello-card"}}], "adds": [
+                {"parentId": 4, "nextId": None, "node": {"type": 2, "tagName": "span",
+                 "attributes": {"title": secret, "href": f"/users/{secret}"}, "childNodes": [],
+                 "id": 9000 + i}},
+                {"parentId": 9000 + i, "nextId": None,
+                 "node": {"type": 3, "textContent": f"Hi {secret}", "id": 9500 + i}}]}}
+        )  # fmt: skip
+        console = {"level": "log", "payload": [f'"{secret}"'], "name": secret}
+        page.append(
+            {"type": 6, "timestamp": 2, "data": {"plugin": "rrweb/console@1", "payload": console}}
+        )
+        page.append({"type": 4, "timestamp": 3, "data": {"href": f"https://a.example/{secret}"}})
+    data = train([s for p in recordings for s in samples_of(p)])
+    assert data is not None
+    assert secret.encode() not in data and b"Quokka" not in data
+    assert b"hello-card" in data or b"site-header" in data  # classes are kept
