@@ -289,7 +289,10 @@ def _element_attributes(
         if value is None:
             set_attribute(changes, name, None)
         elif isinstance(value, str):
-            if name == "_cssText" and (tree.is_html(nid, "link") or tree.is_html(nid, "style")):
+            if name == "_cssText" and tree.is_html(nid, "link"):
+                _rebuild_link(page, nid, attributes)
+                return
+            if name == "_cssText" and tree.is_html(nid, "style"):
                 # The replayer rebuilds the element; seeking (its virtual DOM)
                 # and playing (the real DOM) give different elements.
                 raise Untrusted("a style element rebuilt from _cssText")
@@ -304,3 +307,16 @@ def _element_attributes(
         # Other values (numbers, lists, a style given as neither) change nothing.
     if not changes:
         del page.changes[nid]
+
+
+def _rebuild_link(page: PageState, nid: int, attributes: dict[str, Any]) -> None:
+    """A stylesheet link that loaded (the recorder inlines its rules): the
+    replayer builds a new element (a <style>) from the serialized attributes
+    with these merged in, and puts it in the link's place. Changes since the
+    link was built are gone with the old element."""
+    meta = page.tree.nodes[nid]
+    merged = {**meta["attributes"], **attributes}
+    if merged == meta["attributes"]:
+        raise Untrusted("a _cssText change the replayer applies by moving the same node")
+    meta["attributes"] = merged
+    page.changes.pop(nid, None)

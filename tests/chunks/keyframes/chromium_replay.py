@@ -157,6 +157,9 @@ class ChromiumReplayer:
 
 
 async def _serve(route: Route) -> None:
+    if not route.request.url.startswith(ORIGIN):
+        await route.fulfill(status=404, body="")
+        return
     path = route.request.url.removeprefix(ORIGIN)
     if path == "/rrweb.js":
         await route.fulfill(path=RRWEB / "rrweb.umd.cjs", content_type="text/javascript")
@@ -176,7 +179,7 @@ async def chromium_replayer() -> AsyncIterator[ChromiumReplayer]:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = await browser.new_page(viewport={"width": 1000, "height": 800})
-            await page.route(f"{ORIGIN}/**", _serve)
+            await page.route("**/*", _serve)  # nothing reaches the network
             await page.goto(f"{ORIGIN}/")
             await page.wait_for_function("() => window.rrweb && window.replayTo")
             yield ChromiumReplayer(page)

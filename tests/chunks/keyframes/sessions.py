@@ -72,7 +72,9 @@ class PageWriter:
         css = self.text("p { color: rgb(10, 20, 30); } .wide { width: 300px; }")
         css["isStyle"] = True
         head_style["childNodes"] = [css]
-        head = self.element("head", childNodes=[head_style])
+        link = self.element("link", {"rel": "stylesheet", "href": "/late.css"})
+        self.link = link["id"]
+        head = self.element("head", childNodes=[head_style, link])
         app = self.element("div", {"id": "app", "style": "height: 120px; overflow: auto"})
         card = self.element("x-card", {"class": "card"}, isShadowHost=True)
         inner = self.element("p", {"class": "inner"})
@@ -132,7 +134,7 @@ class PageWriter:
         return sorted(
             n
             for n in self.tags
-            if n in self.parent and self.tags[n] not in ("html", "head", "style", "iframe")
+            if n in self.parent and self.tags[n] not in ("html", "head", "style", "link", "iframe")
         )
 
     def containers(self) -> list[int]:
@@ -273,6 +275,7 @@ OPERATIONS = (
     "selection",
     "resize",
     "css_text",
+    "link_css_text",
     "unknown_node",
 )
 
@@ -390,6 +393,11 @@ def apply_operation(page: PageWriter, operation: str, n: int) -> None:
         for child in page.kids.get(page.style, []):
             page.parent.pop(child, None)
         page.kids[page.style] = []
+    elif operation == "link_css_text":
+        # A late stylesheet loaded: the recorder sends its rules as _cssText.
+        if n % 3 == 0:
+            page.set_attribute(page.link, "media", f"(min-width: {n % 7}px)")
+        page.set_attribute(page.link, "_cssText", f".inner {{ padding: {n % 997}px; }}")
     elif operation == "unknown_node":
         page.mutation(
             texts=[{"id": 999_999, "value": "x"}],

@@ -145,24 +145,43 @@ def test_untrusted_until_the_next_full_snapshot() -> None:
 
 
 def test_mutations_the_replayer_would_apply_differently_are_untrusted() -> None:
-    cases: list[dict[str, Any]] = [
-        # Removing a node from a parent that does not hold it (the DOM throws half-way).
-        {"removes": [{"parentId": 4, "id": 5}]},
-        # A node id the replayer already maps (it would move the old node).
-        {"adds": [{"parentId": 5, "nextId": None, "node": element(6)}]},
-        # A legacy add with a missing sibling.
-        {"adds": [{"parentId": 5, "nextId": -1, "node": element(700)}]},
-        # A shadow root on an <input> (attachShadow throws).
-        {"adds": [{"parentId": 9, "nextId": None, "node": element(701, isShadow=True)}]},
-        # A style rebuilt from _cssText: rrweb's seek and play build different elements.
-        {"attributes": [{"id": 2, "attributes": {"_cssText": "p { color: red; }"}}]},
-    ]
-    for lists in cases:
+    def cases(page: PageWriter) -> list[dict[str, Any]]:
+        app = page.elements()[0]
+        head = page.parent[page.style][0]
+        return [
+            # Removing a node from a parent that does not hold it (the DOM throws half-way).
+            {"removes": [{"parentId": head, "id": app}]},
+            # A node id the replayer already maps (it would move the old node).
+            {"adds": [{"parentId": app, "nextId": None, "node": element(page.host)}]},
+            # A legacy add with a missing sibling.
+            {"adds": [{"parentId": app, "nextId": -1, "node": element(700)}]},
+            # A shadow root on an <input> (attachShadow throws).
+            {"adds": [{"parentId": page.inputs[0], "node": element(701, isShadow=True)}]},
+            # A style rebuilt from _cssText: rrweb's seek and play build different elements.
+            {"attributes": [{"id": page.style, "attributes": {"_cssText": "p { color: red; }"}}]},
+        ]
+
+    for index in range(5):
         page = PageWriter()
+        lists = cases(page)[index]
         page.mutation(**lists)
         mirror = Mirror()
         mirror.apply_all(page.events)
         assert not mirror.trusted, lists
+
+
+def test_a_loaded_stylesheet_link_is_rebuilt_with_its_rules() -> None:
+    page = PageWriter()
+    page.set_attribute(page.link, "title", "changed before it loaded")
+    page.set_attribute(page.link, "_cssText", "p { margin: 0; }")
+    keyframe = keyframe_of(page.events)
+    link = find(keyframe[1]["data"]["node"], page.link)
+    assert link["attributes"]["_cssText"] == "p { margin: 0; }"
+    # The replayer builds the new element from the serialized attributes: the
+    # title set on the old one is gone, so no change of it follows.
+    assert not any(
+        c["id"] == page.link for e in keyframe[2:] for c in e["data"].get("attributes", [])
+    )
 
 
 def test_a_node_left_mapped_outside_the_dom_makes_the_page_untrusted_when_named() -> None:
