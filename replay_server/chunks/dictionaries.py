@@ -20,11 +20,13 @@ reason about, and a site that changes fast also records fast).
 Privacy: a dictionary is made of pieces of its samples and outlives the
 sessions it was trained on (retention and erasure delete sessions, not the
 dictionaries other sessions' chunks need). So samples are scrubbed first
-(scrubbed()): every string becomes "" except tag names, doctype names, style
-sheets and the values of a few structural attributes (class, style, rel,
-type, ...). Page text, input values, URLs, alt texts, titles and plugin data
-(console, network) never reach a dictionary; the structure, class names and
-CSS, which make most of what repeats, do.
+(scrubbed()): a string stays only when it is structure (tag and doctype names,
+style sheets, the values of a few structural attributes: class, style, rel,
+type, ...) or when at least MIN_VISITORS_PER_STRING different visitors' chunks
+hold it (the site's own text: navigation, footers, popular pages). Text,
+attribute values, URLs and plugin data (console, network) that fewer visitors
+saw, such as a visitor's name on their account page, become "": they never
+reach a dictionary.
 
 Everything here is CPU work on bytes: it runs in the chunk worker process
 (ChunkBuilder.run), never on the event loop.
@@ -53,6 +55,7 @@ MIN_RAW_BYTES = 1024 * 1024  # ~64x the dictionary; zstd suggests ~100x
 MAX_SAMPLE_BYTES = 8 * 1024 * 1024  # training time grows with it; more adds little
 MIN_SAMPLES = 64
 RETRAIN_AFTER_CHUNKS = 2000
+MIN_VISITORS_PER_STRING = 5
 # Strings kept in samples: these keys of serialized nodes of these types
 # (rrweb's NodeType: 1 doctype, 2 element), and the values of these attributes.
 KEPT_KEYS = {1: frozenset({"name", "publicId", "systemId"}), 2: frozenset({"tagName"})}
@@ -86,13 +89,41 @@ class Trained:
     sample_bytes: int
 
 
-def scrubbed(value: Any) -> Any:
-    """`value` (an event) with every string that could say something about a
-    visitor emptied: only structure, tag and class names and CSS are left."""
+def strings_of(value: Any, into: set[str]) -> set[str]:
+    """Every string value in `value` (an event), keys left out."""
     if isinstance(value, str):
-        return ""
+        into.add(value)
+    elif isinstance(value, list):
+        for item in value:
+            strings_of(item, into)
+    elif isinstance(value, dict):
+        for item in value.values():
+            strings_of(item, into)
+    return into
+
+
+def common_strings(events_by_visitor: list[tuple[str, list[dict[str, Any]]]]) -> frozenset[str]:
+    """Strings that at least MIN_VISITORS_PER_STRING different visitors' events hold."""
+    seen: dict[str, set[str]] = {}
+    for visitor, events in events_by_visitor:
+        seen.setdefault(visitor, set())
+        for event in events:
+            strings_of(event, seen[visitor])
+    counts: dict[str, int] = {}
+    for strings in seen.values():
+        for s in strings:
+            counts[s] = counts.get(s, 0) + 1
+    return frozenset(s for s, n in counts.items() if n >= MIN_VISITORS_PER_STRING)
+
+
+def scrubbed(value: Any, common: frozenset[str] = frozenset()) -> Any:
+    """`value` (an event) with every string that could say something about a
+    visitor emptied: structure, tag and class names, CSS and `common` strings
+    (common_strings()) are left."""
+    if isinstance(value, str):
+        return value if value in common else ""
     if isinstance(value, list):
-        return [scrubbed(v) for v in value]
+        return [scrubbed(v, common) for v in value]
     if not isinstance(value, dict):
         return value
     out: dict[str, Any] = {}
@@ -103,7 +134,7 @@ def scrubbed(value: Any) -> Any:
             out[key] = {
                 name: v
                 if name in KEPT_ATTRIBUTES and not isinstance(v, list | dict)
-                else scrubbed(v)
+                else scrubbed(v, common)
                 for name, v in item.items()
             }
         elif key in kept and isinstance(item, str):
@@ -111,16 +142,21 @@ def scrubbed(value: Any) -> Any:
         elif key == "textContent" and value.get("isStyle") is True:
             out[key] = item  # a style element's CSS
         else:
-            out[key] = scrubbed(item)
+            out[key] = scrubbed(item, common)
     return out
 
 
-def samples_of(events: list[dict[str, object]], piece: int = SAMPLE_PIECE_BYTES) -> list[bytes]:
-    """The msgpack of runs of consecutive (scrubbed) events, each up to `piece` bytes."""
+def samples_of(
+    events: list[dict[str, Any]],
+    common: frozenset[str] = frozenset(),
+    piece: int = SAMPLE_PIECE_BYTES,
+) -> list[bytes]:
+    """The msgpack of runs of consecutive events, scrubbed (keeping `common`
+    strings), each up to `piece` bytes."""
     samples: list[bytes] = []
     run = bytearray()
     for event in events:
-        packed = pack(scrubbed(event))
+        packed = pack(scrubbed(event, common))
         if run and len(run) + len(packed) > piece:
             samples.append(bytes(run))
             run.clear()
@@ -147,22 +183,28 @@ def train(samples: list[bytes], size: int = DICTIONARY_BYTES) -> bytes | None:
 
 
 def train_from_chunks(
-    blobs: list[bytes], dictionaries: list[ChunkDictionary], size: int = DICTIONARY_BYTES
+    blobs: list[tuple[str, bytes]],
+    dictionaries: list[ChunkDictionary],
+    size: int = DICTIONARY_BYTES,
 ) -> Trained | None:
-    """Train on stored chunk blobs (newest first; each decoded with the
-    dictionary it names, from `dictionaries`), using up to MAX_SAMPLE_BYTES of
-    samples. A blob that cannot be decoded is skipped."""
+    """Train on stored chunk blobs, each with its session's visitor id (newest
+    first; each decoded with the dictionary it names, from `dictionaries`),
+    using up to MAX_SAMPLE_BYTES of samples. A blob that cannot be decoded is
+    skipped."""
     known = {d.id: d for d in dictionaries}
-    samples: list[bytes] = []
-    total = 0
-    for blob in blobs:
-        if total >= MAX_SAMPLE_BYTES:
-            break
+    decoded: list[tuple[str, list[dict[str, Any]]]] = []
+    for visitor, blob in blobs:
         try:
-            events = decode_chunk(blob, known.get(chunk_dictionary_id(blob)))
+            decoded.append((visitor, decode_chunk(blob, known.get(chunk_dictionary_id(blob)))))
         except CorruptChunk:
             continue
-        for sample in samples_of(events):
+    common = common_strings(decoded)
+    samples: list[bytes] = []
+    total = 0
+    for _, events in decoded:
+        if total >= MAX_SAMPLE_BYTES:
+            break
+        for sample in samples_of(events, common):
             samples.append(sample)
             total += len(sample)
     data = train(samples, size)

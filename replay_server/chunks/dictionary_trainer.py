@@ -125,9 +125,13 @@ class DictionaryTrainer:
         """Train a dictionary on the site's newest chunks and store it; its id,
         or None when there was too little to learn from."""
         rows = await self._sample_rows(site_id)
-        blobs = [b for b in await fetch_blobs(self._blobs, [r.blob_key for r in rows])]
-        present = [b for b in blobs if isinstance(b, bytes)]
-        dictionaries = await self._dictionaries.get_many(r.dictionary_id for r in rows)
+        blobs = await fetch_blobs(self._blobs, [r.blob_key for r, _ in rows])
+        present = [
+            (visitor, blob)
+            for (_, visitor), blob in zip(rows, blobs, strict=True)
+            if isinstance(blob, bytes)
+        ]
+        dictionaries = await self._dictionaries.get_many(r.dictionary_id for r, _ in rows)
         try:
             trained = await self._builder.run(
                 train_from_chunks, present, list(dictionaries.values())
@@ -157,8 +161,9 @@ class DictionaryTrainer:
         )
         return new_id
 
-    async def _sample_rows(self, site_id: int) -> list[Chunk]:
-        """The newest sessions' chunks, newest first, up to about MAX_SAMPLE_BYTES."""
+    async def _sample_rows(self, site_id: int) -> list[tuple[Chunk, str]]:
+        """The newest sessions' chunks and their visitors, newest first, up to
+        about MAX_SAMPLE_BYTES."""
         sessions = (
             select(RecordedSession.id)
             .where(RecordedSession.site_id == site_id, RecordedSession.chunk_count > 0)
@@ -166,17 +171,18 @@ class DictionaryTrainer:
             .limit(SAMPLE_SESSIONS)
         )
         async with self._db() as session:
-            chunks = await session.scalars(
-                select(Chunk)
+            chunks = await session.execute(
+                select(Chunk, RecordedSession.visitor_id)
+                .join(RecordedSession, RecordedSession.id == Chunk.session_id)
                 .where(Chunk.session_id.in_(sessions), Chunk.format_version != QUARANTINED)
                 .order_by(Chunk.created_ms.desc(), Chunk.session_id, Chunk.idx)
             )
-            rows: list[Chunk] = []
+            rows: list[tuple[Chunk, str]] = []
             total = 0
-            for chunk in chunks:
+            for chunk, visitor in chunks:
                 if total >= MAX_SAMPLE_BYTES:
                     break
-                rows.append(chunk)
+                rows.append((chunk, str(visitor)))
                 total += chunk.raw_bytes
         return rows
 

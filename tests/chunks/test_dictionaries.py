@@ -13,9 +13,11 @@ from replay_server.bounds import pack
 from replay_server.chunks.dictionaries import (
     MIN_CHUNKS,
     MIN_RAW_BYTES,
+    MIN_VISITORS_PER_STRING,
     RETRAIN_AFTER_CHUNKS,
     SAMPLE_PIECE_BYTES,
     SiteVolume,
+    common_strings,
     decide,
     samples_of,
     scrubbed,
@@ -107,11 +109,15 @@ def test_training_from_stored_chunks_reads_each_with_its_dictionary(
     dictionary: ChunkDictionary,
 ) -> None:
     recordings = pages(4, 20)
-    blobs = [encode_chunk(p, dictionary if i % 2 else None)[0] for i, p in enumerate(recordings)]
-    blobs.append(b"RSCK\x09 garbage")  # skipped, not fatal
+    blobs = [
+        (f"visitor-{i}", encode_chunk(p, dictionary if i % 2 else None)[0])
+        for i, p in enumerate(recordings)
+    ]
+    blobs.append(("visitor-x", b"RSCK\x09 garbage"))  # skipped, not fatal
     trained = train_from_chunks(blobs, [dictionary])
     assert trained is not None
-    assert trained.sample_bytes == sum(len(pack(scrubbed(e))) for p in recordings for e in p)
+    common = common_strings([(f"visitor-{i}", p) for i, p in enumerate(recordings)])
+    assert trained.sample_bytes == sum(len(s) for p in recordings for s in samples_of(p, common))
     # Without the dictionary half the chunks cannot be read: fewer samples.
     fewer = train_from_chunks(blobs, [])
     assert fewer is not None and fewer.sample_count < trained.sample_count
@@ -131,29 +137,47 @@ def test_training_thresholds(volume: SiteVolume, due: bool) -> None:
     assert decide(volume) is due
 
 
+def personal_events(secret: str, i: int) -> list[dict[str, Any]]:
+    """What a visitor's own page could show of them, in every place a string goes."""
+    console = {"level": "log", "payload": [f'"{secret}"'], "name": secret}
+    return [
+        {"type": 3, "timestamp": 1, "data": {"source": 0, "removes": [], "texts": [
+            {"id": 5, "value": f"Welcome back, {secret}"}], "attributes": [
+            {"id": 6, "attributes": {"alt": secret, "class": "hello-card"}}], "adds": [
+            {"parentId": 4, "nextId": None, "node": {"type": 2, "tagName": "span",
+             "attributes": {"title": secret, "href": f"/users/{secret}"}, "childNodes": [],
+             "id": 9000 + i}},
+            {"parentId": 9000 + i, "nextId": None,
+             "node": {"type": 3, "textContent": f"Hi {secret}", "id": 9500 + i}}]}},
+        {"type": 6, "timestamp": 2, "data": {"plugin": "rrweb/console@1", "payload": console}},
+        {"type": 4, "timestamp": 3, "data": {"href": f"https://a.example/{secret}"}},
+    ]  # fmt: skip
+
+
 def test_what_could_name_a_visitor_never_reaches_a_dictionary() -> None:
     """A dictionary outlives the sessions it was trained on (retention and
-    erasure delete sessions): page text, attribute values, URLs and plugin data
-    are scrubbed from its samples; tags, classes and CSS are kept."""
+    erasure delete sessions): text, attribute values, URLs and plugin data that
+    fewer than MIN_VISITORS_PER_STRING visitors saw are scrubbed from its
+    samples, however often one visitor saw them; the site's own text, tags,
+    classes and CSS are kept."""
     secret = "Jane-Quokka-Doe-4417"
-    recordings = pages(8, 20)
+    recordings = pages(8, 40)
+    blobs = []
     for i, page in enumerate(recordings):
-        page.append(
-            {"type": 3, "timestamp": 1, "data": {"source": 0, "removes": [], "texts": [
-                {"id": 5, "value": f"Welcome back, {secret}"}], "attributes": [
-                {"id": 6, "attributes": {"alt": secret, "class": "hello-card"}}], "adds": [
-                {"parentId": 4, "nextId": None, "node": {"type": 2, "tagName": "span",
-                 "attributes": {"title": secret, "href": f"/users/{secret}"}, "childNodes": [],
-                 "id": 9000 + i}},
-                {"parentId": 9000 + i, "nextId": None,
-                 "node": {"type": 3, "textContent": f"Hi {secret}", "id": 9500 + i}}]}}
-        )  # fmt: skip
-        console = {"level": "log", "payload": [f'"{secret}"'], "name": secret}
-        page.append(
-            {"type": 6, "timestamp": 2, "data": {"plugin": "rrweb/console@1", "payload": console}}
-        )
-        page.append({"type": 4, "timestamp": 3, "data": {"href": f"https://a.example/{secret}"}})
-    data = train([s for p in recordings for s in samples_of(p)])
-    assert data is not None
-    assert secret.encode() not in data and b"Quokka" not in data
-    assert b"hello-card" in data or b"site-header" in data  # classes are kept
+        # Jane's many page views, and a few other visitors: one fewer than needed.
+        visitor = "jane" if i < 20 else f"visitor-{i}"
+        if i < 20 + MIN_VISITORS_PER_STRING - 2:
+            page.extend(personal_events(secret, i))
+        blobs.append((visitor, encode_chunk(page)[0]))
+    trained = train_from_chunks(blobs, [])
+    assert trained is not None
+    assert secret.encode() not in trained.data and b"Quokka" not in trained.data
+    assert b"Shop Example" in trained.data  # the footer every visitor saw
+    assert b"site-header" in trained.data  # classes
+
+
+def test_strings_common_to_enough_visitors() -> None:
+    events = {v: [{"type": 3, "data": {"text": f"only {v}", "shared": "all"}}] for v in "abcdef"}
+    common = common_strings([(v, e) for v, e in events.items()])
+    assert common == {"all"}
+    assert scrubbed(events["a"][0], common) == {"type": 3, "data": {"text": "", "shared": "all"}}
