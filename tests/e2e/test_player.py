@@ -183,6 +183,9 @@ async def test_markers_links_skipping_and_a_corrupt_chunk(
     second = [c for c in detail["chunks"]["items"] if c["page"] == 1]
     blob = corrupt_blob(replay_server.data_dir, sid, second[0]["idx"])
     assert blob.exists()
+    # A new browser context: the player's context keeps the intact blob (chunk URLs are immutable).
+    await player.context.close()
+    player = await login(browser, replay_server, account)
     await player.goto(f"{replay_server.url}/sessions/{sid}?t={t:.1f}")
     await player.wait_for_selector(".notice", timeout=15_000)
     notice = await player.locator(".notices").inner_text()

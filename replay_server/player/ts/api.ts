@@ -258,6 +258,30 @@ async function getData(url: string, accept: string, onProgress?: Progress): Prom
   return body;
 }
 
+/** The raw bytes of an immutable resource (a stored chunk, a dictionary); the browser's cache keeps them. */
+async function getBytes(url: string): Promise<Uint8Array> {
+  let res: Response;
+  try {
+    res = await fetch(url, { credentials: "same-origin" });
+  } catch {
+    throw new ApiError(0, "network", "Could not reach the server. Check your connection and reload.");
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await res.arrayBuffer());
+  } catch {
+    throw new ApiError(0, "network", "The download was interrupted. Check your connection and reload.");
+  }
+  if (res.ok) return bytes;
+  let body: unknown = null;
+  try {
+    body = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    // not a JSON error body: the status alone
+  }
+  throw errorFromBody(res.status, body);
+}
+
 export class Api {
   private readonly base: string;
 
@@ -282,6 +306,16 @@ export class Api {
     const qs = query.toString();
     const url = `${this.sessionUrl(id)}/events${qs ? "?" + qs : ""}`;
     return parseEventsPage(await getData(url, accept, onProgress));
+  }
+
+  /** A stored chunk's blob, as stored (docs/protocol.md, "Stored chunks"). */
+  chunk(id: string, idx: number): Promise<Uint8Array> {
+    return getBytes(`${this.sessionUrl(id)}/chunks/${idx}`);
+  }
+
+  /** A site's zstd dictionary, named by a chunk's header. */
+  dictionary(siteId: number, dictionaryId: number): Promise<Uint8Array> {
+    return getBytes(`${this.base}/sites/${siteId}/dictionaries/${dictionaryId}`);
   }
 
   /** ws(s):// URL of the session's live view. */

@@ -19,11 +19,21 @@ import { PageList, pageAt, pageMarks, type PageMark } from "./pages";
 import { NO_REFERRER } from "./referrer";
 import { Fitter } from "./scale";
 import { isTyping, message, requestFullscreen } from "./util";
+import { insertSorted } from "./eventorder";
 
 const KEY_SEEK_MS = 5000;
 const SKIP_MARGIN_MS = 1000;
 const FIRST_FRAME_TIMEOUT_MS = 2000;
 const KEY_SPEEDS: Record<string, number> = { "1": 1, "2": 2, "3": 4, "4": 8 };
+const START_TAG = "replay-server:start";
+
+/**
+ * Where the replay starts when it is opened in the middle (chunks around `?t=` first):
+ * the session's start, and that earlier parts will be handed over with `prepend`.
+ */
+export interface EarlierParts {
+  startTs: number;
+}
 
 export class Player {
   private readonly replayer: Replayer;
@@ -34,7 +44,9 @@ export class Player {
   private marks: PageMark[];
   private readonly fitter: Fitter;
   readonly startMs: number;
-  private readonly firstSnapshot: number;
+  private firstSnapshot: number;
+  /** Parts before the first handed-over events are still to come (`prepend`). */
+  private earlierToCome: boolean;
   private loadedEnd: number;
   private expectedTotal: number;
   private complete = false;
@@ -53,9 +65,18 @@ export class Player {
     private readonly meta: SessionMeta,
     first: eventWithTime[],
     expectedEndTs: number,
+    earlier: EarlierParts | null = null,
   ) {
     this.all = [...first];
-    this.replayer = new Replayer(first, {
+    const head = first[0];
+    // Opened in the middle: rrweb's clock starts at its first event, so a custom event at the
+    // session's start keeps offsets (?t=, the timeline) those of the whole session.
+    const anchor: eventWithTime[] =
+      earlier && head && earlier.startTs < head.timestamp
+        ? [{ type: EventType.Custom, timestamp: earlier.startTs, data: { tag: START_TAG, payload: {} } }]
+        : [];
+    this.earlierToCome = anchor.length > 0;
+    this.replayer = new Replayer([...anchor, ...first], {
       root: layout.stage,
       skipInactive: false, // we skip ourselves, exactly the gaps the timeline shows (see skipIdle)
       showWarning: false,
@@ -136,6 +157,31 @@ export class Player {
     void Promise.resolve().then(() => this.guard(() => this.afterAppend()));
   }
 
+  /**
+   * Events earlier than everything so far (backfill, in time order). They go straight into
+   * rrweb's sorted list: its addEvent would apply an event earlier than the current moment
+   * to the page drawn now. rrweb reads the list again on the next seek.
+   */
+  prepend(events: ReadonlyArray<eventWithTime>): void {
+    if (!events.length) return;
+    // The same array rrweb plays from (typed with its own copy of @rrweb/types).
+    insertSorted(this.replayer.service.state.context.events as unknown as eventWithTime[], events);
+    insertSorted(this.all, events);
+    const snapshot = events.find((e) => e.type === EventType.FullSnapshot);
+    if (snapshot) this.firstSnapshot = Math.min(this.firstSnapshot, Math.max(0, snapshot.timestamp - this.startMs));
+    this.controls.scrubber.activity.add(events);
+    const markers = new MarkerIndex(); // a run of its own: it begins with a full snapshot
+    this.addMarkers([...markers.add(events), ...markers.finish()]);
+    if (events.some((e) => e.type === EventType.FullSnapshot || e.type === EventType.Meta)) this.pages = this.buildPages();
+    void Promise.resolve().then(() => this.guard(() => this.afterAppend()));
+  }
+
+  /** No earlier part will come any more. */
+  backfilled(): void {
+    this.earlierToCome = false;
+    void Promise.resolve().then(() => this.guard(() => this.afterAppend()));
+  }
+
   /** Everything is downloaded: the session ends at the last event. */
   finish(): void {
     this.complete = true;
@@ -177,7 +223,7 @@ export class Player {
 
   private afterAppend(): void {
     const pending = this.pendingSeek;
-    if (pending && (this.complete || this.loadedEnd >= pending.ms)) {
+    if (pending && this.ready(pending.ms)) {
       this.pendingSeek = null;
       this.seek(pending.ms, pending.play);
     } else if (this.waiting && (this.complete || this.loadedEnd > this.replayer.getCurrentTime())) {
@@ -219,11 +265,12 @@ export class Player {
    * A moment not downloaded yet is reached once it is.
    */
   private seek(ms: number, play: boolean): void {
-    const t = Math.min(Math.max(this.firstSnapshot, ms), this.total());
+    const t = Math.min(Math.max(this.earlierToCome ? 0 : this.firstSnapshot, ms), this.total());
     this.waiting = false;
-    if (t > this.loadedEnd && !this.complete) {
+    if (!this.ready(t)) {
       this.pendingSeek = { ms: t, play };
-      this.replayer.pause(this.loadedEnd + 1);
+      if (t > this.loadedEnd) this.replayer.pause(this.loadedEnd + 1);
+      else this.replayer.pause();
       this.controls.flash("Loading that part of the session…", 3000);
     } else if (play && t < this.total()) {
       this.pendingSeek = null;
@@ -233,6 +280,13 @@ export class Player {
       this.replayer.pause(t + 1);
     }
     this.kick();
+  }
+
+  /** Whether `t` can be drawn: loaded from a full snapshot before it up to it. */
+  private ready(t: number): boolean {
+    const after = this.complete || t <= this.loadedEnd;
+    const before = !this.earlierToCome || t >= this.firstSnapshot;
+    return after && before;
   }
 
   private toggle(): void {
