@@ -22,7 +22,7 @@ from playwright.async_api import Browser, Page
 
 from tests.chunks.site_pages import page_recording, site_sessions
 from tests.e2e.conftest import Account, api_get, create_account, wait_for
-from tests.e2e.test_player import login, replay_frame
+from tests.e2e.test_player import clock, login, replay_frame
 from tests.ingest_server import ORIGIN, Recorder
 from tests.procs import ServerProcess, start_server, stop_server
 
@@ -184,6 +184,7 @@ async def test_chunks_decoded_in_the_browser_cached_targeted_and_corrupt(
     t = (target_chunk["first_ts"] - session_start) / 1000 + 0.5
     log = await net_log(player)
     at_target = await open_replay(player, f"{server.url}/sessions/{sid}?t={t:.1f}")
+    assert (await player.locator("span.time").inner_text()).startswith(clock(t * 1000) + " /")
     order = [int(u.rsplit("/", 1)[1]) for u in log.matching(f"/sessions/{sid}/chunks/")]
     first_page_idx = {i["idx"] for i in items if i["page"] == 0}
     assert order[0] == second_page[0]["idx"], order

@@ -19,13 +19,19 @@ export function isInteraction(e: eventWithTime): boolean {
   return typeof source === "number" && source >= IncrementalSource.MouseMove && source <= IncrementalSource.Input;
 }
 
-/** Events per second since `startMs`, and the idle gaps between interactions, as events arrive (in time order). */
+/**
+ * Events per second since `startMs`, and the idle gaps between interactions, as events arrive:
+ * in time order, or a run earlier than those before (a replay opened in the middle loads the
+ * earlier chunks last), after which the gaps are worked out again over all interactions.
+ */
 export class ActivityCounter {
   readonly perSecond: number[] = [];
   readonly gaps: Gap[] = [];
-  private lastInteraction: number | null = null;
+  /** Interaction times (offsets from the start), in order. */
+  private readonly interactions: number[] = [];
 
   add(events: ReadonlyArray<eventWithTime>, startMs: number): void {
+    let earlier = false;
     for (const e of events) {
       const s = Math.floor((e.timestamp - startMs) / 1000);
       if (s < 0) continue;
@@ -33,12 +39,36 @@ export class ActivityCounter {
       this.perSecond[s] = (this.perSecond[s] ?? 0) + 1;
       if (!isInteraction(e)) continue;
       const at = e.timestamp - startMs;
-      if (this.lastInteraction !== null && at - this.lastInteraction > INACTIVE_MS) {
-        this.gaps.push({ fromMs: this.lastInteraction, toMs: at });
+      const last = this.interactions[this.interactions.length - 1];
+      if (last === undefined || at >= last) {
+        if (last !== undefined && at - last > INACTIVE_MS) this.gaps.push({ fromMs: last, toMs: at });
+        this.interactions.push(at);
+      } else {
+        this.interactions.splice(upperBound(this.interactions, at), 0, at);
+        earlier = true;
       }
-      this.lastInteraction = at;
     }
+    if (earlier) this.regap();
   }
+
+  private regap(): void {
+    this.gaps.length = 0;
+    this.interactions.forEach((at, i) => {
+      const before = this.interactions[i - 1];
+      if (before !== undefined && at - before > INACTIVE_MS) this.gaps.push({ fromMs: before, toMs: at });
+    });
+  }
+}
+
+function upperBound(sorted: ReadonlyArray<number>, value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] ?? 0) <= value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 export class ActivityStrip {

@@ -129,11 +129,15 @@ export interface LoadedPart {
   kind: "forward" | "backfill";
   events: eventWithTime[];
   missing: MissingChunk[];
+  /** The last forward part (the tail): the session's end is known. */
+  endsForward: boolean;
 }
 
 export type OnPart = (part: LoadedPart, done: number, count: number) => void;
 
-const CHUNKS_IN_FLIGHT = 4;
+// Chromium's connections per host over HTTP/1.1: a chunk request costs the server a row
+// lookup and a blob read, so latency, not bandwidth, bounds the download.
+const CHUNKS_IN_FLIGHT = 6;
 
 function missingChunk(item: ChunkItem, reason: string): MissingChunk {
   const { idx, page, first_ts, last_ts, has_full_snapshot } = item;
@@ -161,7 +165,7 @@ export class ChunkLoader {
 
   async run(onPart: OnPart): Promise<void> {
     const { first, forward, backfill, tailFrom } = this.plan;
-    const count = 1 + forward.length + 1 + backfill.length;
+    const count = first.length + forward.length + 1 + backfill.length;
     let done = 0;
     let next = 0;
     const take = async (n: number): Promise<EventsPage> => {
@@ -169,17 +173,19 @@ export class ChunkLoader {
       for (let i = 0; i < n; i++) pages.push(await this.chunkAt(next++));
       return { events: pages.flatMap((p) => p.events), missing: pages.flatMap((p) => p.missing) };
     };
-    const hand = (kind: LoadedPart["kind"], page: EventsPage): boolean => {
+    const hand = (kind: LoadedPart["kind"], page: EventsPage, endsForward = false): boolean => {
       if (this.cancelled) return false;
-      onPart({ kind, ...page }, ++done, count);
+      onPart({ kind, ...page, endsForward }, ++done, count);
       return true;
     };
-    if (!hand("forward", await take(first.length))) return;
+    // One at a time: without keyframes the way to the target can be long, and its
+    // first chunk already draws a frame.
+    if (!hand("forward", await take(1))) return;
     // The tail is small and its request cheap: fetched beside the forward chunks.
     const tail = this.api.events(this.sessionId, tailFrom, null);
     tail.catch(() => undefined); // observed here, rethrown when awaited in turn
-    for (let i = 0; i < forward.length; i++) if (!hand("forward", await take(1))) return;
-    if (!hand("forward", await tail)) return;
+    for (let i = 1; i < first.length + forward.length; i++) if (!hand("forward", await take(1))) return;
+    if (!hand("forward", await tail, true)) return;
     for (const run of backfill) if (!hand("backfill", await take(run.length))) return;
   }
 

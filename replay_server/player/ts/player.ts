@@ -124,13 +124,12 @@ async function playChunks(api: Api, layout: Layout, meta: SessionMeta, zstd: Zst
   const decoder = new ChunkDecoder(zstd, (id) => api.dictionary(meta.site_id, id));
   const earlier = plan.backfill.length && plan.startTs !== null ? { startTs: plan.startTs } : null;
   const assembly = new Assembly(layout, meta, earlier);
-  const forwardParts = 1 + plan.forward.length + 1;
   document.documentElement.dataset.source = "chunks";
   await new ChunkLoader(api, meta.id, decoder, plan).run((part: LoadedPart, done: number, count: number) => {
     if (part.kind === "backfill") assembly.backfill(part, done, count);
     else {
       assembly.forward(part, done, count);
-      if (done === forwardParts) assembly.endForward();
+      if (part.endsForward) assembly.endForward();
     }
   });
   await assembly.end();

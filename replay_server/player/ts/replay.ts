@@ -57,6 +57,7 @@ export class Player {
   private seekRaf = 0;
   private previewMs = 0;
   private resumeAfterSeek = false;
+  private reportShown = false;
   private shownPage = -1;
   private readonly all: eventWithTime[];
 
@@ -140,9 +141,20 @@ export class Player {
   /** Show the first frame; then play, or show the moment asked for with ?t= paused. */
   async open(at: number | null): Promise<void> {
     await firstFrame(this.replayer, FIRST_FRAME_TIMEOUT_MS);
+    this.reportShown = true;
     if (at !== null) this.seek(at, false);
-    else this.replayer.play(this.firstSnapshot);
+    else {
+      this.replayer.play(this.firstSnapshot);
+      this.shown();
+    }
     this.render();
+  }
+
+  /** The moment asked for on opening is drawn. Read by the benchmarks: ms since navigation start. */
+  private shown(): void {
+    if (!this.reportShown) return;
+    this.reportShown = false;
+    document.documentElement.dataset.shownAt = String(Math.round(performance.now()));
   }
 
   /** More events, later than everything so far (the next downloaded window). */
@@ -275,9 +287,11 @@ export class Player {
     } else if (play && t < this.total()) {
       this.pendingSeek = null;
       this.replayer.play(t);
+      this.shown();
     } else {
       this.pendingSeek = null;
       this.replayer.pause(t + 1);
+      this.shown();
     }
     this.kick();
   }

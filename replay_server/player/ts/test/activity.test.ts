@@ -31,3 +31,22 @@ test("a gap is a stretch over 10 s between interactions, across calls; mutations
   c.add([mouseMove(INACTIVE_MS + 30_000)], 0);
   assert.deepEqual(c.gaps, [{ fromMs: INACTIVE_MS, toMs: INACTIVE_MS + 25_000 }]);
 });
+
+test("runs added earlier than those before (a replay opened in the middle) give the gaps of the whole", () => {
+  const runs = [
+    [mouseMove(0), click(4000, 10)],
+    [mouseMove(20_000), mutation(25_000), mouseMove(26_000)],
+    [mouseMove(30_000), mouseMove(50_000)],
+  ];
+  const inOrder = new ActivityCounter();
+  for (const run of runs) inOrder.add(run, 0);
+  const backfilled = new ActivityCounter();
+  for (const run of [runs[2], runs[1], runs[0]]) backfilled.add(run ?? [], 0);
+  const expected = [
+    { fromMs: 4000, toMs: 20_000 },
+    { fromMs: 30_000, toMs: 50_000 },
+  ];
+  assert.deepEqual(inOrder.gaps, expected);
+  assert.deepEqual(backfilled.gaps, expected);
+  assert.deepEqual(backfilled.perSecond, inOrder.perSecond);
+});

@@ -184,21 +184,33 @@ test("the loader: plan order, the tail from the events API, missing and corrupt 
   blobs.set("/api/v1/sessions/s/chunks/3", { status: 200, body: new TextEncoder().encode("RSCK\x01not zstd at all") });
   const plan = planChunks(items, 1500); // 2500: chunk 1, which is gone from storage
   const decoder = new ChunkDecoder(zstd, () => Promise.reject(new Error("no dictionary here")));
-  const parts: Array<[LoadedPart["kind"], number[], number[], string[]]> = [];
+  const parts: Array<[LoadedPart["kind"], number[], number[], string[], boolean]> = [];
   await new ChunkLoader(new Api("/api/v1"), "s", decoder, plan).run((p, done, count) => {
     assert.equal(count, 1 + 2 + 1 + 1);
     assert.equal(done, parts.length + 1);
-    parts.push([p.kind, p.events.map((e) => e.timestamp), p.missing.map((m) => m.chunk), p.missing.map((m) => m.reason.split(":")[0] ?? "")]);
+    parts.push([p.kind, p.events.map((e) => e.timestamp), p.missing.map((m) => m.chunk), p.missing.map((m) => m.reason.split(":")[0] ?? ""), p.endsForward]);
   });
   assert.deepEqual(parts, [
-    ["forward", [], [1], ["blob is missing from storage"]],
-    ["forward", [3000], [], []],
-    ["forward", [], [3], ["corrupt"]],
-    ["forward", [9000], [], []],
-    ["backfill", [1000], [], []],
+    ["forward", [], [1], ["blob is missing from storage"], false],
+    ["forward", [3000], [], [], false],
+    ["forward", [], [3], ["corrupt"], false],
+    ["forward", [9000], [], [], true],
+    ["backfill", [1000], [], [], false],
   ]);
   assert.ok(urls.includes("/api/v1/sessions/s/events?from_ms=5000"), urls.join(" "));
   assert.equal(urls.filter((u) => u.includes("/events")).length, 1);
+});
+
+test("the loader: a long way to the target (no keyframes) comes one chunk per part; the tail ends the forward stream", async () => {
+  const items = [chunk(0, 1000, 1999, true), chunk(1, 2000, 2999, false), chunk(2, 3000, 3999, false), chunk(3, 4000, 4999, false)];
+  for (const c of items) blobs.set(`/api/v1/sessions/s/chunks/${c.idx}`, { status: 200, body: blob(1, zstdWasm.compress(encode([{ type: 3, timestamp: c.first_ts, data: {} }]), 3)) });
+  const decoder = new ChunkDecoder(zstd, () => Promise.reject(new Error("unused")));
+  const seen: Array<[number, number, boolean]> = [];
+  await new ChunkLoader(new Api("/api/v1"), "s", decoder, planChunks(items, 2500)).run((p, done, count) => {
+    assert.equal(count, 5);
+    seen.push([done, p.events[0]?.timestamp ?? -1, p.endsForward]);
+  });
+  assert.deepEqual(seen, [[1, 1000, false], [2, 2000, false], [3, 3000, false], [4, 4000, false], [5, 9000, true]]);
 });
 
 test("the loader stops on errors other than a missing chunk (a login that expired)", async () => {
