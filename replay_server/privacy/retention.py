@@ -207,6 +207,8 @@ class RetentionSweeper:
                 t.blobs,
                 t.page_views,
             )
+        if report.dictionaries:
+            log.info("retention: deleted %d site dictionaries no chunk needs", report.dictionaries)
         return report
 
     async def _loop(self) -> None:
