@@ -59,6 +59,11 @@ async function gzipSize(path) {
   return gzipSync(await readFile(path), { level: 9 }).length;
 }
 
+// The player is downloaded on every cold open of a replay: aiohttp's static files send the
+// .gz sibling to browsers that accept gzip (83 KB instead of 260 KB).
+const PLAYER_JS = "replay_server/player/static/player.js";
+await writeFile(PLAYER_JS + ".gz", gzipSync(await readFile(PLAYER_JS), { level: 9 }));
+
 const recorderGzip = await gzipSize("replay_server/static/recorder.js");
 const playerGzip = await gzipSize("replay_server/player/static/player.js");
 const kb = (n) => (n / 1024).toFixed(1) + " KB";
