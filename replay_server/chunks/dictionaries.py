@@ -14,8 +14,11 @@ When (decide()): a site without a dictionary gets one once its stored chunks
 reach MIN_CHUNKS and MIN_RAW_BYTES of msgpack (fewer samples train a
 dictionary that fits a few pages and nothing else); a site's newest
 dictionary is replaced once RETRAIN_AFTER_CHUNKS chunks were compressed with
-it, so it follows the site as its pages change (a count, not a ratio: simple to
-reason about, and a site that changes fast also records fast).
+it, so it follows the site as its pages change, or sooner when the site
+changed under it: when its newest RATIO_WINDOW chunks came out
+RATIO_WORSENED times bigger (stored / msgpack bytes) than its first
+RATIO_WINDOW did (a redesign; windows of chunks, so that a mix of snapshots
+and mouse moves averages out).
 
 Privacy: a dictionary is made of pieces of its samples and outlives the
 sessions it was trained on (retention and erasure delete sessions, not the
@@ -55,6 +58,8 @@ MIN_RAW_BYTES = 1024 * 1024  # ~64x the dictionary; zstd suggests ~100x
 MAX_SAMPLE_BYTES = 8 * 1024 * 1024  # training time grows with it; more adds little
 MIN_SAMPLES = 64
 RETRAIN_AFTER_CHUNKS = 2000
+RATIO_WINDOW = 100
+RATIO_WORSENED = 1.3
 MIN_VISITORS_PER_STRING = 5
 # Strings kept in samples: these keys of serialized nodes of these types
 # (rrweb's NodeType: 1 doctype, 2 element), and the values of these attributes.
@@ -73,13 +78,23 @@ class SiteVolume:
     raw_bytes: int  # their msgpack size
     has_dictionary: bool
     chunks_with_newest: int  # chunks compressed with the newest dictionary
+    # stored / msgpack bytes of the first and of the newest RATIO_WINDOW chunks
+    # compressed with the newest dictionary (0 while there are too few)
+    first_ratio: float = 0.0
+    recent_ratio: float = 0.0
 
 
 def decide(volume: SiteVolume) -> bool:
     """Whether to train a (new) dictionary for the site now."""
     if not volume.has_dictionary:
         return volume.chunks >= MIN_CHUNKS and volume.raw_bytes >= MIN_RAW_BYTES
-    return volume.chunks_with_newest >= RETRAIN_AFTER_CHUNKS
+    if volume.chunks_with_newest >= RETRAIN_AFTER_CHUNKS:
+        return True
+    return (
+        volume.chunks_with_newest >= 2 * RATIO_WINDOW
+        and volume.first_ratio > 0
+        and volume.recent_ratio > RATIO_WORSENED * volume.first_ratio
+    )
 
 
 @dataclass(frozen=True)

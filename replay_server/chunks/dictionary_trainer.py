@@ -19,10 +19,12 @@ import time
 from collections.abc import Callable
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from replay_server.chunks.build import BuildFailed, ChunkBuilder
 from replay_server.chunks.dictionaries import (
     MAX_SAMPLE_BYTES,
+    RATIO_WINDOW,
     RETRAIN_AFTER_CHUNKS,
     SiteVolume,
     decide,
@@ -109,8 +111,11 @@ class DictionaryTrainer:
                     .limit(RETRAIN_AFTER_CHUNKS)
                     .subquery()
                 )
-                count = await session.scalar(select(func.count()).select_from(using))
-                return SiteVolume(0, 0, True, int(count or 0))
+                count = int(await session.scalar(select(func.count()).select_from(using)) or 0)
+                if count < 2 * RATIO_WINDOW:
+                    return SiteVolume(0, 0, True, count)
+                first, recent = await _ratios(session, int(newest))
+                return SiteVolume(0, 0, True, count, first, recent)
             chunks, raw = (
                 await session.execute(
                     select(
@@ -195,3 +200,28 @@ class DictionaryTrainer:
                 await self.run_once()
             except Exception:
                 log.exception("dictionary training failed; retrying at the next interval")
+
+
+async def _ratios(session: AsyncSession, dictionary_id: int) -> tuple[float, float]:
+    """Stored / msgpack bytes of the first and of the newest RATIO_WINDOW
+    chunks compressed with the dictionary (at most RETRAIN_AFTER_CHUNKS rows
+    are sorted: the site is retrained by then)."""
+    ratios = []
+    for order in (Chunk.created_ms.asc(), Chunk.created_ms.desc()):
+        window = (
+            select(Chunk.stored_bytes, Chunk.raw_bytes)
+            .where(Chunk.dictionary_id == dictionary_id)
+            .order_by(order)
+            .limit(RATIO_WINDOW)
+            .subquery()
+        )
+        stored, raw = (
+            await session.execute(
+                select(
+                    func.coalesce(func.sum(window.c.stored_bytes), 0),
+                    func.coalesce(func.sum(window.c.raw_bytes), 0),
+                )
+            )
+        ).one()
+        ratios.append(int(stored) / int(raw) if raw else 0.0)
+    return ratios[0], ratios[1]

@@ -14,6 +14,7 @@ from replay_server.chunks.dictionaries import (
     MIN_CHUNKS,
     MIN_RAW_BYTES,
     MIN_VISITORS_PER_STRING,
+    RATIO_WINDOW,
     RETRAIN_AFTER_CHUNKS,
     SAMPLE_PIECE_BYTES,
     SiteVolume,
@@ -131,6 +132,10 @@ def test_training_from_stored_chunks_reads_each_with_its_dictionary(
         (SiteVolume(MIN_CHUNKS, MIN_RAW_BYTES, False, 0), True),
         (SiteVolume(0, 0, True, RETRAIN_AFTER_CHUNKS - 1), False),
         (SiteVolume(0, 0, True, RETRAIN_AFTER_CHUNKS), True),
+        (SiteVolume(0, 0, True, 2 * RATIO_WINDOW, 0.10, 0.14), True),
+        (SiteVolume(0, 0, True, 2 * RATIO_WINDOW, 0.10, 0.12), False),
+        (SiteVolume(0, 0, True, 2 * RATIO_WINDOW - 1, 0.10, 0.50), False),
+        (SiteVolume(0, 0, True, 2 * RATIO_WINDOW, 0.0, 0.50), False),
     ],
 )
 def test_training_thresholds(volume: SiteVolume, due: bool) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import insert, select
 
 from replay_server.chunks.build import ChunkBuilder
 from replay_server.chunks.catalog import ChunkCatalog
-from replay_server.chunks.dictionaries import MIN_RAW_BYTES, RETRAIN_AFTER_CHUNKS
+from replay_server.chunks.dictionaries import MIN_RAW_BYTES, RATIO_WINDOW, RETRAIN_AFTER_CHUNKS
 from replay_server.chunks.dictionary_store import NewestDictionaries
 from replay_server.chunks.dictionary_trainer import DictionaryTrainer
 from replay_server.chunks.writer import ChunkWriter
@@ -124,3 +124,40 @@ async def test_another_sites_volume_does_not_count(
     assert await writer.dictionaries.newest(tenant.site_id) is None
     chosen = await writer.dictionaries.newest(other_tenant.site_id)
     assert chosen is not None and chosen.id == trained[0]
+
+
+@pytest.mark.parametrize(("recent_stored", "retrained"), [(12, False), (14, True)])
+async def test_retrained_sooner_when_new_chunks_compress_worse(
+    parts: tuple[ChunkWriter, DictionaryTrainer],
+    db: SessionFactory,
+    tenant: Tenant,
+    add_session: AddSession,
+    recent_stored: int,
+    retrained: bool,
+) -> None:
+    """A redesign: the newest RATIO_WINDOW chunks came out RATIO_WORSENED times
+    bigger (per msgpack byte) than the dictionary's first RATIO_WINDOW did."""
+    writer, trainer = parts
+    pages = [p for s in site_sessions(33, 65, max_pages=1, start_ms=now_ms()) for p in s]
+    await store(writer, add_session, tenant.site_id, pages)
+    [first] = await trainer.run_once()
+    filler = await add_session(tenant.site_id, ["https://shop.example/"])
+    rows = [
+        {
+            "session_id": filler, "idx": i, "page": 0, "blob_key": f"gone/{i}",
+            "format_version": 2, "first_seq": i, "last_seq": i, "first_ts": i, "last_ts": i,
+            "event_count": 1, "raw_bytes": 100,
+            # the first window at 10 bytes per 100, the newest at `recent_stored`
+            "stored_bytes": 10 if i < RATIO_WINDOW else recent_stored,
+            "has_full_snapshot": False, "created_ms": i if i < RATIO_WINDOW else 2 * now_ms() + i,
+            "dictionary_id": first,
+        }
+        for i in range(2 * RATIO_WINDOW)
+    ]  # fmt: skip
+    async with db() as s, s.begin():
+        await s.execute(insert(CHUNKS), rows)
+    volume = await trainer.volume(tenant.site_id)
+    assert volume.first_ratio == pytest.approx(0.1)
+    assert volume.recent_ratio == pytest.approx(recent_stored / 100)
+    assert volume.chunks_with_newest < RETRAIN_AFTER_CHUNKS
+    assert (len(await trainer.run_once()) == 1) is retrained
