@@ -24,8 +24,17 @@ from sqlalchemy import select
 from replay_server.accounts import orgs as accounts
 from replay_server.accounts.invitations import create_invitation
 from replay_server.auth.middleware import is_public
+from replay_server.chunks.dictionary_store import add_dictionary
 from replay_server.db.engine import SessionFactory
-from replay_server.db.models import ApiToken, Invitation, Membership, RecordedSession, Site, User
+from replay_server.db.models import (
+    ApiToken,
+    Chunk,
+    Invitation,
+    Membership,
+    RecordedSession,
+    Site,
+    User,
+)
 from replay_server.db.principal import load_principal
 from tests.browser import Client, login
 from tests.conftest import AddSession, MakeTenant, Tenant
@@ -40,6 +49,8 @@ MISSING_IDS = {
     "token_id": "987654",
     "visitor_id": "6e3d2c1b-0a9f-4e8d-9c7b-123456789abc",
     "invitation_id": "987654",
+    "chunk": "987654",
+    "dictionary_id": "987654",
 }
 PLACEHOLDER = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 
@@ -122,7 +133,16 @@ async def world(db: SessionFactory, make_tenant: MakeTenant, add_session: AddSes
         victim_principal = await load_principal(s, victim_user)
         await create_invitation(s, victim_principal, victim.org_id, "dave@example.com", "viewer")
         invitation_id = await s.scalar(select(Invitation.id))
+        s.add(
+            Chunk(
+                session_id=session_id, idx=0, page=0, blob_key=f"s/{victim.site_id}/x/0",
+                format_version=2, first_seq=0, last_seq=0, first_ts=1, last_ts=2, event_count=1,
+                raw_bytes=1, stored_bytes=1, has_full_snapshot=True, created_ms=1,
+            )
+        )  # fmt: skip
         await s.commit()
+    # A dictionary is read from its row: the victim gets it (below), nobody else.
+    dictionary_id = await add_dictionary(db, victim.site_id, b"alice's dictionary", 1, 1, 1)
     ids = {
         "site_id": str(victim.site_id),
         "session_id": session_id,
@@ -131,6 +151,8 @@ async def world(db: SessionFactory, make_tenant: MakeTenant, add_session: AddSes
         "token_id": str(token_id),
         "visitor_id": VICTIM_VISITOR,
         "invitation_id": str(invitation_id),
+        "chunk": "0",
+        "dictionary_id": str(dictionary_id),
     }
     secrets = [
         victim.email,
@@ -142,6 +164,7 @@ async def world(db: SessionFactory, make_tenant: MakeTenant, add_session: AddSes
         VICTIM_VISITOR,
         "carol@example.com",
         "dave@example.com",
+        "alice's dictionary",
     ]
     return World(victim, attacker, ids, secrets)
 
@@ -252,6 +275,7 @@ async def test_the_victim_still_sees_everything(client: Client, world: World) ->
         f"/api/v1/sessions/{world.ids['session_id']}",
         f"/sites/{victim.site_id}/settings",
         f"/orgs/{victim.org_id}/members",
+        f"/api/v1/sites/{victim.site_id}/dictionaries/{world.ids['dictionary_id']}",
     ):
         response = await client.get(path, headers=victim.headers)
         assert response.status == 200, path
