@@ -37,7 +37,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from replay_server.db.models import ElementClick, PageView, RecordedSession
+from replay_server.db.models import PageView, RecordedSession
+from replay_server.db.rollup_tables import ElementClick
 from replay_server.db.search_ddl import SITE_ROWID_SHIFT, url_rest_sql
 from replay_server.db.search_pg import UrlMatcher
 from replay_server.errors import InvalidMessage

@@ -11,15 +11,8 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from replay_server.db.engine import SessionFactory
-from replay_server.db.models import (
-    Chunk,
-    InsightElement,
-    InsightPage,
-    InsightPoint,
-    InsightScroll,
-    PageView,
-    RecordedSession,
-)
+from replay_server.db.models import Chunk, PageView, RecordedSession
+from replay_server.db.rollup_tables import InsightElement, InsightPage, InsightPoint, InsightScroll
 from replay_server.db.search import path_matches
 from replay_server.enrich.pagefacts import CELL_PX
 from replay_server.insights.filters import DAY_MS, ReportFilters

@@ -20,14 +20,8 @@ from sqlalchemy import delete, func, select, update
 from replay_server.chunks.dictionary_store import DictionaryCache
 from replay_server.chunks.reader import decode_chunks, fetch_blobs
 from replay_server.db.engine import SessionFactory
-from replay_server.db.models import (
-    ELEMENT_CLICKS,
-    INSIGHT_ROLLUPS,
-    PAGE_VIEWS,
-    SESSIONS,
-    Chunk,
-    Site,
-)
+from replay_server.db.models import PAGE_VIEWS, SESSIONS, Chunk, Site
+from replay_server.db.rollup_tables import ELEMENT_CLICKS, INSIGHT_ROLLUPS
 from replay_server.enrich.behaviour import InsightCarry, analyse_pages
 from replay_server.rollups.counting import GroupCounter, SessionFacts
 from replay_server.storage.base import BlobStore

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from replay_server.db.engine import SessionFactory
-from replay_server.db.models import InsightDay, InsightElement, InsightPage
+from replay_server.db.rollup_tables import InsightDay, InsightElement, InsightPage
 from replay_server.insights.filters import DAY_MS, ReportFilters
 from replay_server.insights.parallel import run_queries
 

@@ -20,7 +20,8 @@ from sqlalchemy import Select, and_, delete, exists, func, select
 
 from replay_server.accounts.site_settings import SiteSettings
 from replay_server.db.engine import SessionFactory
-from replay_server.db.models import CHUNKS, DICTIONARIES, INSIGHT_ROLLUPS, RecordedSession, Site
+from replay_server.db.models import CHUNKS, DICTIONARIES, RecordedSession, Site
+from replay_server.db.rollup_tables import INSIGHT_ROLLUPS
 from replay_server.privacy.erasure import Erased, SessionRef, erase_sessions, measure
 from replay_server.storage.base import BlobStore
 from replay_server.timeutil import now_ms

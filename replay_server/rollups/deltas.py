@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
 
-from replay_server.db.models import (
+from replay_server.db.rollup_tables import (
     ELEMENT_CLICKS,
     INSIGHT_DAYS,
     INSIGHT_ELEMENTS,

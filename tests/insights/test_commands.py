@@ -11,7 +11,8 @@ import sys
 from sqlalchemy import delete, update
 
 from replay_server.db.engine import SessionFactory
-from replay_server.db.models import ELEMENT_CLICKS, INSIGHT_ROLLUPS, PAGE_VIEWS, SESSIONS
+from replay_server.db.models import PAGE_VIEWS, SESSIONS
+from replay_server.db.rollup_tables import ELEMENT_CLICKS, INSIGHT_ROLLUPS
 from replay_server.settings import Settings
 from tests.browser import Client
 from tests.conftest import MakeTenant

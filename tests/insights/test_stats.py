@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy import func, select
 
 from replay_server.db.engine import SessionFactory
-from replay_server.db.models import (
+from replay_server.db.models import PageView
+from replay_server.db.rollup_tables import (
     InsightDay,
     InsightElement,
     InsightPage,
     InsightPoint,
     InsightScroll,
-    PageView,
 )
 from replay_server.insights.rebuild import rebuild
 from replay_server.settings import Settings

@@ -16,7 +16,8 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
 from replay_server import keys
-from replay_server.db.models import InsightDay, InsightPage, PageView
+from replay_server.db.models import PageView
+from replay_server.db.rollup_tables import InsightDay, InsightPage
 from tests.ingest_server import ORIGIN, IngestServer, start_another_node, start_ingest_server
 from tests.insights.visits import DESKTOP_UA, Page, page_events
 from tests.rrweb_events import now_ms

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from replay_server.db.engine import SessionFactory
-from replay_server.db.models import (
+from replay_server.db.rollup_tables import (
     InsightDay,
     InsightElement,
     InsightPage,
