@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -90,6 +91,17 @@ def _answers_healthz(port: int) -> bool:
     except OSError:
         return False
     return answer.startswith(b"HTTP/1.1 ")  # any answer: some tests start unhealthy nodes
+
+
+def stored_chunk_path(data_dir: Path, sid: str, idx: int) -> Path:
+    """The blob file of a session's chunk on an embedded-default server (its row
+    in the SQLite database names the key under the local blob store)."""
+    with sqlite3.connect(data_dir / "replay.db") as db:
+        row = db.execute(
+            "SELECT blob_key FROM chunks WHERE session_id = ? AND idx = ?", (sid, idx)
+        ).fetchone()
+    key: str = row[0]
+    return data_dir / "blobs" / key
 
 
 def stop_server(server: ServerProcess, sig: int = signal.SIGTERM) -> None:

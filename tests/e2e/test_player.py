@@ -6,7 +6,6 @@ viewing of a session still recording."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from tests.e2e.conftest import (
     create_account,
     wait_for,
 )
+from tests.procs import stored_chunk_path
 
 pytestmark = pytest.mark.e2e
 
@@ -199,11 +199,7 @@ async def test_markers_links_skipping_and_a_corrupt_chunk(
 
 def corrupt_blob(data_dir: Path, sid: str, idx: int) -> Path:
     """Overwrite the middle of a stored chunk (found through its row) with garbage."""
-    with sqlite3.connect(data_dir / "replay.db") as db:
-        row = db.execute(
-            "SELECT blob_key FROM chunks WHERE session_id = ? AND idx = ?", (sid, idx)
-        ).fetchone()
-    path = data_dir / "blobs" / row[0]
+    path = stored_chunk_path(data_dir, sid, idx)
     data = path.read_bytes()
     path.write_bytes(data[:5] + b"\x00garbage" + data[13:])
     return path

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from tests.chunks.site_pages import page_recording, site_sessions
 from tests.e2e.conftest import Account, api_get, create_account, wait_for
 from tests.e2e.test_player import clock, login, replay_frame
 from tests.ingest_server import ORIGIN, Recorder
-from tests.procs import ServerProcess, start_server, stop_server
+from tests.procs import ServerProcess, start_server, stop_server, stored_chunk_path
 
 pytestmark = pytest.mark.e2e
 
@@ -243,11 +242,7 @@ async def test_chunks_decoded_in_the_browser_cached_targeted_and_corrupt(
 
 def corrupt_blob(data_dir: Path, sid: str, idx: int) -> None:
     """Garbage in the middle of the chunk's zstd frame (its header intact)."""
-    with sqlite3.connect(data_dir / "replay.db") as db:
-        row = db.execute(
-            "SELECT blob_key FROM chunks WHERE session_id = ? AND idx = ?", (sid, idx)
-        ).fetchone()
-    path = data_dir / "blobs" / row[0]
+    path = stored_chunk_path(data_dir, sid, idx)
     data = path.read_bytes()
     middle = len(data) // 2
     path.write_bytes(data[:middle] + b"\xff" * 16 + data[middle + 16 :])
